@@ -1,0 +1,47 @@
+//! `mediator_courts` table: courts a mediator serves (many-to-many link).
+//!
+//! Mirrors the schema created by the `migration` crate; keep the two in step.
+
+use sea_orm::entity::prelude::*;
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, Serialize, Deserialize)]
+#[sea_orm(table_name = "mediator_courts")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub mediator_id: Uuid,
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub court_id: Uuid,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {
+    #[sea_orm(
+        belongs_to = "super::mediators::Entity",
+        from = "Column::MediatorId",
+        to = "super::mediators::Column::Id",
+        on_delete = "Cascade"
+    )]
+    Mediator,
+    #[sea_orm(
+        belongs_to = "super::courts::Entity",
+        from = "Column::CourtId",
+        to = "super::courts::Column::Id",
+        on_delete = "Cascade"
+    )]
+    Court,
+}
+
+impl Related<super::mediators::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Mediator.def()
+    }
+}
+
+impl Related<super::courts::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Court.def()
+    }
+}
+
+impl ActiveModelBehavior for ActiveModel {}

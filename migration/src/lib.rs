@@ -1,0 +1,22 @@
+//! Database migrations for Kelisim.
+//!
+//! `Migrator` lists every migration in the order it must be applied. The same
+//! migrations run unchanged on SQLite and PostgreSQL, so they are written with
+//! the portable sea-query builder API rather than raw SQL.
+//!
+//! A migration that has landed is never edited: a schema change always goes into
+//! a new `mYYYYMMDD_NNNNNN_<name>.rs` file appended to the list below.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261128_000001_initial;
+
+/// Runs the Kelisim migrations (`Migrator::up(&db, None)`).
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261128_000001_initial::Migration)]
+    }
+}

@@ -1,0 +1,682 @@
+//! Migration round trip: `up`, `down`, `up` again on a fresh SQLite file and,
+//! when `KELISIM_TEST_POSTGRES_URL` is set (e.g.
+//! `postgres://postgres@127.0.0.1:5432/postgres`), on a freshly created
+//! PostgreSQL database that is dropped afterwards.
+//!
+//! After each `up` one row is written to every table through the `entity`
+//! crate and read back, which checks that entity column names and types match
+//! what the migration created. A few constraints (unique, check, foreign keys,
+//! ON DELETE actions, column defaults) are exercised as well.
+
+use std::fmt::Debug;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use entity::*;
+use migration::{Migrator, MigratorTrait, SchemaManager};
+use sea_orm_migration::sea_orm::{
+    ActiveModelBehavior, ActiveModelTrait, ActiveValue::NotSet, ActiveValue::Set, ColumnTrait,
+    ConnectionTrait, Database, DatabaseConnection, DbErr, EntityTrait, IntoActiveModel,
+    QueryFilter,
+};
+use uuid::Uuid;
+
+const TABLES: [&str; 25] = [
+    "courts",
+    "court_closed_days",
+    "rooms",
+    "users",
+    "api_tokens",
+    "mediators",
+    "mediator_specialties",
+    "mediator_languages",
+    "mediator_courts",
+    "availability_intervals",
+    "time_off",
+    "conflicts",
+    "busy_blocks",
+    "cases",
+    "parties",
+    "assignments",
+    "sessions",
+    "session_parties",
+    "invitations",
+    "reminders_sent",
+    "outcomes",
+    "outbox_messages",
+    "audit_log",
+    "idempotency_keys",
+    "job_locks",
+];
+
+#[tokio::test]
+async fn sqlite_up_down_up() -> Result<(), DbErr> {
+    let path = std::env::temp_dir().join(format!("kelisim-migration-{}.db", Uuid::new_v4()));
+    let url = format!("sqlite://{}?mode=rwc", path.display());
+    let db = Database::connect(url.as_str()).await?;
+    let result = roundtrip(&db).await;
+    db.close().await?;
+    for suffix in ["", "-wal", "-shm", "-journal"] {
+        let mut file = path.clone().into_os_string();
+        file.push(suffix);
+        let _ = std::fs::remove_file(file);
+    }
+    result
+}
+
+#[tokio::test]
+async fn postgres_up_down_up() -> Result<(), DbErr> {
+    let Ok(admin_url) = std::env::var("KELISIM_TEST_POSTGRES_URL") else {
+        eprintln!("KELISIM_TEST_POSTGRES_URL not set; skipping the PostgreSQL round trip");
+        return Ok(());
+    };
+    let admin = Database::connect(admin_url.as_str()).await?;
+    let name = format!("kelisim_migration_{}", Uuid::new_v4().simple());
+    admin
+        .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
+        .await?;
+
+    let result = async {
+        let db = Database::connect(with_database(&admin_url, &name).as_str()).await?;
+        let result = roundtrip(&db).await;
+        db.close().await?;
+        result
+    }
+    .await;
+
+    admin
+        .execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+        .await?;
+    admin.close().await?;
+    result
+}
+
+/// `url` with its database name (the path) replaced by `name`.
+fn with_database(url: &str, name: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((base, query)) => (base, Some(query)),
+        None => (url, None),
+    };
+    let authority_start = base.find("://").map_or(0, |i| i + 3);
+    let server = match base[authority_start..].find('/') {
+        Some(slash) => &base[..authority_start + slash],
+        None => base,
+    };
+    match query {
+        Some(query) => format!("{server}/{name}?{query}"),
+        None => format!("{server}/{name}"),
+    }
+}
+
+async fn roundtrip(db: &DatabaseConnection) -> Result<(), DbErr> {
+    Migrator::up(db, None).await?;
+    assert_tables(db, true).await?;
+    assert!(Migrator::get_pending_migrations(db).await?.is_empty());
+    exercise(db).await?;
+
+    Migrator::down(db, None).await?;
+    assert_tables(db, false).await?;
+    assert!(Migrator::get_applied_migrations(db).await?.is_empty());
+
+    Migrator::up(db, None).await?;
+    assert_tables(db, true).await?;
+    exercise(db).await?;
+    Ok(())
+}
+
+async fn assert_tables(db: &DatabaseConnection, present: bool) -> Result<(), DbErr> {
+    let manager = SchemaManager::new(db);
+    for table in TABLES {
+        assert_eq!(
+            manager.has_table(table).await?,
+            present,
+            "table {table} present should be {present}"
+        );
+    }
+    Ok(())
+}
+
+/// Inserts `model` through its entity and checks it reads back unchanged.
+async fn check_row<A>(
+    db: &DatabaseConnection,
+    model: <A::Entity as EntityTrait>::Model,
+) -> Result<(), DbErr>
+where
+    A: ActiveModelTrait + ActiveModelBehavior + Send,
+    <A::Entity as EntityTrait>::Model: IntoActiveModel<A> + Clone + PartialEq + Debug,
+{
+    A::Entity::insert(model.clone().into_active_model())
+        .exec_without_returning(db)
+        .await?;
+    let rows = A::Entity::find().all(db).await?;
+    assert!(
+        rows.contains(&model),
+        "row did not read back unchanged:\n{model:?}\nin\n{rows:?}"
+    );
+    Ok(())
+}
+
+fn at(secs: i64) -> DateTime<Utc> {
+    // Microsecond precision: what PostgreSQL keeps.
+    DateTime::from_timestamp(1_795_000_000 + secs, 123_456_000).expect("valid timestamp")
+}
+
+fn day(y: i32, m: u32, d: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(y, m, d).expect("valid date")
+}
+
+async fn exercise(db: &DatabaseConnection) -> Result<(), DbErr> {
+    let court = courts::Model {
+        id: Uuid::new_v4(),
+        code: "ALM-SMAS".into(),
+        name: "Specialised Inter-District Court of Almaty".into(),
+        timezone: "Asia/Almaty".into(),
+        default_language: "kk".into(),
+        created_at: at(0),
+        updated_at: at(1),
+    };
+    check_row::<courts::ActiveModel>(db, court.clone()).await?;
+
+    // UNIQUE (code).
+    let mut duplicate = court.clone();
+    duplicate.id = Uuid::new_v4();
+    assert!(
+        courts::Entity::insert(duplicate.into_active_model())
+            .exec_without_returning(db)
+            .await
+            .is_err(),
+        "duplicate court code must be rejected"
+    );
+
+    check_row::<court_closed_days::ActiveModel>(
+        db,
+        court_closed_days::Model {
+            court_id: court.id,
+            day: day(2026, 12, 16),
+            note: Some("Independence Day".into()),
+        },
+    )
+    .await?;
+
+    let room = rooms::Model {
+        id: Uuid::new_v4(),
+        court_id: court.id,
+        name: "Mediation room 1".into(),
+        capacity: 8,
+        step_free: true,
+        created_at: at(2),
+    };
+    check_row::<rooms::ActiveModel>(db, room.clone()).await?;
+
+    // Foreign keys are enforced (also on SQLite).
+    let mut orphan = room.clone();
+    orphan.id = Uuid::new_v4();
+    orphan.court_id = Uuid::new_v4();
+    orphan.name = "Orphan".into();
+    assert!(
+        rooms::Entity::insert(orphan.into_active_model())
+            .exec_without_returning(db)
+            .await
+            .is_err(),
+        "room for a missing court must be rejected"
+    );
+
+    let clerk = users::Model {
+        id: Uuid::new_v4(),
+        email: "clerk@court.example".into(),
+        name: "Clerk".into(),
+        role: "clerk".into(),
+        court_id: Some(court.id),
+        language: "ru".into(),
+        password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".into(),
+        active: true,
+        created_at: at(3),
+        updated_at: at(4),
+    };
+    check_row::<users::ActiveModel>(db, clerk.clone()).await?;
+
+    // `active` defaults to true when not given.
+    let mediator_user_id = Uuid::new_v4();
+    users::ActiveModel {
+        id: Set(mediator_user_id),
+        email: Set("mediator@mediators.example".into()),
+        name: Set("Mediator".into()),
+        role: Set("mediator".into()),
+        court_id: Set(None),
+        language: Set("kk".into()),
+        password_hash: Set("x".into()),
+        active: NotSet,
+        created_at: Set(at(5)),
+        updated_at: Set(at(5)),
+    }
+    .insert(db)
+    .await?;
+    let mediator_user = users::Entity::find_by_id(mediator_user_id)
+        .one(db)
+        .await?
+        .expect("mediator user exists");
+    assert!(mediator_user.active, "users.active must default to true");
+
+    check_row::<api_tokens::ActiveModel>(
+        db,
+        api_tokens::Model {
+            id: Uuid::new_v4(),
+            user_id: clerk.id,
+            token_hash: "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08".into(),
+            kind: "api".into(),
+            created_at: at(6),
+            expires_at: at(86_400),
+            revoked_at: None,
+            last_used_at: Some(at(7)),
+        },
+    )
+    .await?;
+
+    let mediator = mediators::Model {
+        id: Uuid::new_v4(),
+        user_id: Some(mediator_user.id),
+        name: "Aigerim Mediator".into(),
+        email: "mediator@mediators.example".into(),
+        registry_number: "KZ-MED-0001".into(),
+        kind: "professional".into(),
+        certified_until: day(2027, 6, 30),
+        max_active_cases: 10,
+        timezone: "Asia/Almaty".into(),
+        status: "active".into(),
+        feed_secret: Uuid::new_v4().simple().to_string(),
+        external_calendar_url: Some("https://calendar.example/feed.ics".into()),
+        external_calendar_error: None,
+        external_calendar_fetched_at: Some(at(8)),
+        certification_warned_at: None,
+        created_at: at(9),
+        updated_at: at(10),
+    };
+    check_row::<mediators::ActiveModel>(db, mediator.clone()).await?;
+    check_row::<mediator_specialties::ActiveModel>(
+        db,
+        mediator_specialties::Model {
+            mediator_id: mediator.id,
+            specialty: "family".into(),
+        },
+    )
+    .await?;
+    check_row::<mediator_languages::ActiveModel>(
+        db,
+        mediator_languages::Model {
+            mediator_id: mediator.id,
+            language: "kk".into(),
+        },
+    )
+    .await?;
+    check_row::<mediator_courts::ActiveModel>(
+        db,
+        mediator_courts::Model {
+            mediator_id: mediator.id,
+            court_id: court.id,
+        },
+    )
+    .await?;
+    check_row::<availability_intervals::ActiveModel>(
+        db,
+        availability_intervals::Model {
+            id: Uuid::new_v4(),
+            mediator_id: mediator.id,
+            weekday: 7,
+            start_minute: 9 * 60,
+            end_minute: 18 * 60,
+        },
+    )
+    .await?;
+    check_row::<time_off::ActiveModel>(
+        db,
+        time_off::Model {
+            id: Uuid::new_v4(),
+            mediator_id: mediator.id,
+            starts_at: at(100),
+            ends_at: at(200),
+            note: Some("Vacation".into()),
+            created_at: at(11),
+        },
+    )
+    .await?;
+    check_row::<conflicts::ActiveModel>(
+        db,
+        conflicts::Model {
+            id: Uuid::new_v4(),
+            mediator_id: mediator.id,
+            party_iin_bin: Some("900101300123".into()),
+            party_name: None,
+            note: Some("Former client".into()),
+            created_at: at(12),
+        },
+    )
+    .await?;
+    check_row::<busy_blocks::ActiveModel>(
+        db,
+        busy_blocks::Model {
+            id: Uuid::new_v4(),
+            mediator_id: mediator.id,
+            starts_at: at(300),
+            ends_at: at(400),
+            source: "url".into(),
+            summary: None,
+            created_at: at(13),
+        },
+    )
+    .await?;
+
+    let case = cases::Model {
+        id: Uuid::new_v4(),
+        court_id: court.id,
+        court_case_number: "7599-26-00-2/1234".into(),
+        category: "family".into(),
+        summary: "Dispute about the children's place of residence.".into(),
+        language: "ru".into(),
+        mediation_deadline: day(2027, 1, 15),
+        minors_involved: true,
+        violence_reported: false,
+        interpreter_needed: false,
+        joint_session_override: false,
+        status: "referred".into(),
+        referred_by: clerk.id,
+        deadline_warned_at: None,
+        created_at: at(14),
+        updated_at: at(15),
+    };
+    check_row::<cases::ActiveModel>(db, case.clone()).await?;
+
+    let claimant = parties::Model {
+        id: Uuid::new_v4(),
+        case_id: case.id,
+        role: "claimant".into(),
+        name: "Claimant".into(),
+        email: "claimant@example.com".into(),
+        phone: Some("+77010000000".into()),
+        iin_bin: Some("900101300123".into()),
+        language: "ru".into(),
+        is_minor: false,
+        accessibility_needs: Some("Step-free access".into()),
+        legal_capacity: "full".into(),
+        represents_party_id: None,
+        voluntary_confirmed_at: Some(at(16)),
+        access_token_hash: Some(Uuid::new_v4().simple().to_string()),
+        created_at: at(17),
+    };
+    check_row::<parties::ActiveModel>(db, claimant.clone()).await?;
+
+    // `legal_capacity` defaults to 'full' when not given.
+    let representative_id = Uuid::new_v4();
+    parties::ActiveModel {
+        id: Set(representative_id),
+        case_id: Set(case.id),
+        role: Set("representative".into()),
+        name: Set("Lawyer".into()),
+        email: Set("lawyer@example.com".into()),
+        phone: Set(None),
+        iin_bin: Set(None),
+        language: Set("ru".into()),
+        is_minor: Set(false),
+        accessibility_needs: Set(None),
+        legal_capacity: NotSet,
+        represents_party_id: Set(Some(claimant.id)),
+        voluntary_confirmed_at: Set(None),
+        access_token_hash: Set(None),
+        created_at: Set(at(18)),
+    }
+    .insert(db)
+    .await?;
+    let representative = parties::Entity::find_by_id(representative_id)
+        .one(db)
+        .await?
+        .expect("representative exists");
+    assert_eq!(representative.legal_capacity, "full");
+
+    check_row::<assignments::ActiveModel>(
+        db,
+        assignments::Model {
+            id: Uuid::new_v4(),
+            case_id: case.id,
+            mediator_id: mediator.id,
+            status: "accepted".into(),
+            chosen_by_parties: true,
+            proposed_by: clerk.id,
+            proposed_at: at(19),
+            answered_at: Some(at(20)),
+            decline_reason: None,
+        },
+    )
+    .await?;
+
+    let session = sessions::Model {
+        id: Uuid::new_v4(),
+        case_id: case.id,
+        mediator_id: mediator.id,
+        starts_at: at(1_000),
+        ends_at: at(4_600),
+        timezone: "Asia/Almaty".into(),
+        room_id: Some(room.id),
+        online_url: None,
+        format: "joint".into(),
+        status: "scheduled".into(),
+        sequence: 0,
+        cancel_reason: None,
+        created_by: Some(clerk.id),
+        created_at: at(21),
+        updated_at: at(22),
+    };
+    check_row::<sessions::ActiveModel>(db, session.clone()).await?;
+
+    // CHECK: a session needs a room or an online URL.
+    let mut nowhere = session.clone();
+    nowhere.id = Uuid::new_v4();
+    nowhere.room_id = None;
+    nowhere.online_url = None;
+    assert!(
+        sessions::Entity::insert(nowhere.into_active_model())
+            .exec_without_returning(db)
+            .await
+            .is_err(),
+        "session with neither room nor online URL must be rejected"
+    );
+
+    check_row::<session_parties::ActiveModel>(
+        db,
+        session_parties::Model {
+            session_id: session.id,
+            party_id: claimant.id,
+        },
+    )
+    .await?;
+
+    let invitation = invitations::Model {
+        id: Uuid::new_v4(),
+        session_id: session.id,
+        party_id: Some(claimant.id),
+        mediator_id: None,
+        email: claimant.email.clone(),
+        uid: format!("{}@kelisim.example", Uuid::new_v4()),
+        sequence: 0,
+        partstat: "NEEDS-ACTION".into(),
+        response_note: None,
+        responded_at: None,
+        last_sent_at: Some(at(23)),
+        created_at: at(24),
+    };
+    check_row::<invitations::ActiveModel>(db, invitation.clone()).await?;
+    check_row::<reminders_sent::ActiveModel>(
+        db,
+        reminders_sent::Model {
+            id: Uuid::new_v4(),
+            invitation_id: invitation.id,
+            kind: "24h".into(),
+            session_starts_at: session.starts_at,
+            sent_at: at(25),
+        },
+    )
+    .await?;
+
+    check_row::<outcomes::ActiveModel>(
+        db,
+        outcomes::Model {
+            id: Uuid::new_v4(),
+            case_id: case.id,
+            version: 1,
+            result: "agreement".into(),
+            terms: serde_json::json!({"items": [{"text": "Alimony 50 000 KZT", "n": 1}]}),
+            signed_on: day(2026, 12, 20),
+            signed_at_place: "Almaty".into(),
+            document_html: Some("<p>Agreement</p>".into()),
+            document_sha256: Some("ab".repeat(32)),
+            status: "draft".into(),
+            submitted_at: None,
+            court_registration_number: None,
+            return_reason: None,
+            decided_at: None,
+            decided_by: None,
+            created_by: Some(clerk.id),
+            created_at: at(26),
+        },
+    )
+    .await?;
+
+    let outbox = outbox_messages::Model {
+        id: Uuid::new_v4(),
+        kind: "invitation".into(),
+        recipient: claimant.email.clone(),
+        subject: "Mediation session".into(),
+        raw_message: "Subject: Mediation session\r\n\r\nBody\r\n".into(),
+        case_id: Some(case.id),
+        session_id: Some(session.id),
+        status: "pending".into(),
+        attempts: 0,
+        next_attempt_at: at(27),
+        lease_until: None,
+        last_error: None,
+        message_id: format!("<{}@kelisim.example>", Uuid::new_v4()),
+        created_at: at(27),
+        sent_at: None,
+    };
+    check_row::<outbox_messages::ActiveModel>(db, outbox.clone()).await?;
+
+    let audit = audit_log::Model {
+        id: Uuid::new_v4(),
+        at: at(28),
+        actor_user_id: Some(clerk.id),
+        actor_kind: "user".into(),
+        action: "case.referred".into(),
+        entity_type: "case".into(),
+        entity_id: Some(case.id),
+        case_id: Some(case.id),
+        court_id: Some(court.id),
+        from_state: None,
+        to_state: Some("referred".into()),
+        details: Some(serde_json::json!({"note": "ok"})),
+    };
+    check_row::<audit_log::ActiveModel>(db, audit.clone()).await?;
+
+    check_row::<idempotency_keys::ActiveModel>(
+        db,
+        idempotency_keys::Model {
+            user_id: clerk.id,
+            key: "3f1c7a2e-key".into(),
+            method: "POST".into(),
+            path: "/api/v1/cases".into(),
+            request_hash: "cd".repeat(32),
+            response_status: 201,
+            response_headers: serde_json::json!([["content-type", "application/json"]]),
+            response_body: vec![0, 159, 146, 150, b'{', b'}'],
+            created_at: at(29),
+        },
+    )
+    .await?;
+
+    check_row::<job_locks::ActiveModel>(
+        db,
+        job_locks::Model {
+            name: "outbox".into(),
+            locked_until: at(30),
+            locked_by: "host-1:1234".into(),
+            last_run_at: None,
+        },
+    )
+    .await?;
+
+    // RESTRICT: a mediator with sessions / assignments cannot be deleted.
+    assert!(
+        mediators::Entity::delete_by_id(mediator.id)
+            .exec(db)
+            .await
+            .is_err(),
+        "mediator with sessions must not be deletable"
+    );
+    // NO ACTION: a represented party cannot be deleted on its own.
+    assert!(
+        parties::Entity::delete_by_id(claimant.id)
+            .exec(db)
+            .await
+            .is_err(),
+        "party with a representative must not be deletable"
+    );
+
+    // SET NULL: deleting the mediator's login keeps the mediator.
+    users::Entity::delete_by_id(mediator_user.id)
+        .exec(db)
+        .await?;
+    let mediator_now = mediators::Entity::find_by_id(mediator.id)
+        .one(db)
+        .await?
+        .expect("mediator survives");
+    assert_eq!(mediator_now.user_id, None);
+
+    // CASCADE / SET NULL: deleting the case removes what belongs to it
+    // (including representative and represented party together) and
+    // detaches the outbox message and audit entry.
+    cases::Entity::delete_by_id(case.id).exec(db).await?;
+    assert!(
+        parties::Entity::find()
+            .filter(parties::Column::CaseId.eq(case.id))
+            .all(db)
+            .await?
+            .is_empty()
+    );
+    assert!(
+        sessions::Entity::find_by_id(session.id)
+            .one(db)
+            .await?
+            .is_none()
+    );
+    assert!(
+        invitations::Entity::find_by_id(invitation.id)
+            .one(db)
+            .await?
+            .is_none()
+    );
+    assert!(reminders_sent::Entity::find().all(db).await?.is_empty());
+    assert!(session_parties::Entity::find().all(db).await?.is_empty());
+    assert!(assignments::Entity::find().all(db).await?.is_empty());
+    assert!(outcomes::Entity::find().all(db).await?.is_empty());
+    let outbox_now = outbox_messages::Entity::find_by_id(outbox.id)
+        .one(db)
+        .await?
+        .expect("outbox message survives");
+    assert_eq!((outbox_now.case_id, outbox_now.session_id), (None, None));
+    let audit_now = audit_log::Entity::find_by_id(audit.id)
+        .one(db)
+        .await?
+        .expect("audit entry survives");
+    assert_eq!(audit_now.case_id, None);
+    assert_eq!(audit_now.court_id, Some(court.id));
+
+    // With no sessions left the mediator can go, taking its details along.
+    mediators::Entity::delete_by_id(mediator.id)
+        .exec(db)
+        .await?;
+    assert!(mediator_courts::Entity::find().all(db).await?.is_empty());
+    assert!(
+        availability_intervals::Entity::find()
+            .all(db)
+            .await?
+            .is_empty()
+    );
+
+    Ok(())
+}

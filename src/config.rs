@@ -1,0 +1,161 @@
+//! Typed settings: defaults < `kelisim.toml` < `KELISIM_*` environment variables.
+//!
+//! Rule: the defaults alone must give a working service on a fresh machine
+//! (embedded SQLite under `./data`, email into a spool folder).
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use anyhow::Context;
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+
+/// Every setting of the service. Each field is also `KELISIM_<FIELD>` in the
+/// environment and `<field>` in `kelisim.toml`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    /// `sqlite://path/to/file.db` or `postgres://user@host/db`.
+    pub database_url: String,
+    /// Connections in the database pool.
+    pub database_max_connections: u32,
+    /// Address the HTTP server listens on.
+    pub bind: SocketAddr,
+    /// The address people reach the service at; used for links in emails.
+    pub public_url: String,
+    /// `smtp://host:port`, `smtps://user:pass@host`; empty or unset writes `.eml`
+    /// files to the spool folder instead.
+    pub smtp_url: Option<String>,
+    /// From address of every email.
+    pub mail_from: String,
+    /// Folder for `.eml` files when no SMTP server is configured.
+    pub mail_spool_dir: PathBuf,
+    /// First retry delay of a failed delivery; it doubles after each attempt.
+    pub delivery_retry_base_seconds: u64,
+    /// Attempts before a message is marked `failed`.
+    pub delivery_max_attempts: u32,
+    /// Tracing filter, e.g. `info` or `kelisim=debug,tower_http=info`.
+    pub log: String,
+    /// Log format: `text` or `json`.
+    pub log_format: String,
+    /// Lifetime of an API bearer token.
+    pub token_ttl_hours: i64,
+    /// Largest request body accepted, in bytes.
+    pub max_body_bytes: usize,
+    /// Failed logins for one email within `login_window_seconds` before 429.
+    pub login_max_failures: u32,
+    pub login_window_seconds: u64,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            database_url: "sqlite://./data/kelisim.db".into(),
+            database_max_connections: 8,
+            bind: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            public_url: "http://127.0.0.1:8080".into(),
+            smtp_url: None,
+            mail_from: "Kelisim <no-reply@kelisim.local>".into(),
+            mail_spool_dir: PathBuf::from("./data/mail"),
+            delivery_retry_base_seconds: 30,
+            delivery_max_attempts: 8,
+            log: "info".into(),
+            log_format: "text".into(),
+            token_ttl_hours: 12,
+            max_body_bytes: 1024 * 1024,
+            login_max_failures: 10,
+            login_window_seconds: 300,
+        }
+    }
+}
+
+impl Settings {
+    /// Reads the defaults, then `config_file` if it exists, then the environment.
+    pub fn load(config_file: Option<&std::path::Path>) -> anyhow::Result<Self> {
+        let file = config_file
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from("kelisim.toml"));
+        if config_file.is_some() && !file.exists() {
+            anyhow::bail!("configuration file {} does not exist", file.display());
+        }
+        // Only our own keys are taken from the environment: other KELISIM_* variables
+        // (the test suite's, say) are not settings and must not be refused.
+        let known: Vec<String> = match serde_json::to_value(Settings::default()) {
+            Ok(serde_json::Value::Object(map)) => map.keys().cloned().collect(),
+            _ => Vec::new(),
+        };
+        let settings: Settings = Figment::from(Serialized::defaults(Settings::default()))
+            .merge(Toml::file(&file))
+            .merge(
+                Env::prefixed("KELISIM_")
+                    .filter(move |key| known.iter().any(|k| key == k.as_str())),
+            )
+            .extract()
+            .context("reading configuration (kelisim.toml and KELISIM_* variables)")?;
+        settings.check()?;
+        Ok(settings)
+    }
+
+    fn check(&self) -> anyhow::Result<()> {
+        url::Url::parse(&self.public_url).context("public_url is not a valid URL")?;
+        if let Some(smtp) = self.smtp_url.as_deref().filter(|s| !s.is_empty()) {
+            url::Url::parse(smtp).context("smtp_url is not a valid URL")?;
+        }
+        if !(self.database_url.starts_with("sqlite:") || self.database_url.starts_with("postgres"))
+        {
+            anyhow::bail!("database_url must start with sqlite: or postgres://");
+        }
+        if self.token_ttl_hours <= 0 {
+            anyhow::bail!("token_ttl_hours must be positive");
+        }
+        Ok(())
+    }
+
+    /// The configured SMTP URL, treating an empty string as none.
+    pub fn smtp(&self) -> Option<&str> {
+        self.smtp_url.as_deref().filter(|s| !s.trim().is_empty())
+    }
+
+    /// `public_url` without a trailing slash.
+    pub fn public_base(&self) -> &str {
+        self.public_url.trim_end_matches('/')
+    }
+}
+
+#[cfg(test)]
+// figment's Jail returns its own large error type; that is fine in tests.
+#[allow(clippy::result_large_err)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_need_nothing_installed() {
+        let s = Settings::default();
+        assert!(s.database_url.starts_with("sqlite:"));
+        assert!(s.smtp().is_none());
+        s.check().expect("defaults are valid");
+    }
+
+    #[test]
+    fn environment_overrides_file_which_overrides_defaults() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("kelisim.toml", "bind = \"127.0.0.1:9000\"\nlog = \"debug\"")?;
+            jail.set_env("KELISIM_LOG", "warn");
+            let s = Settings::load(None).map_err(|e| e.to_string())?;
+            assert_eq!(s.bind.port(), 9000);
+            assert_eq!(s.log, "warn");
+            assert_eq!(s.delivery_retry_base_seconds, 30);
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn an_unknown_key_in_the_file_is_an_error() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("kelisim.toml", "bnd = \"127.0.0.1:9000\"")?;
+            assert!(Settings::load(None).is_err());
+            Ok(())
+        });
+    }
+}

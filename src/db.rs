@@ -1,0 +1,51 @@
+//! Opening the database: embedded SQLite (WAL, foreign keys on, busy timeout) or
+//! PostgreSQL, chosen by the URL alone.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use anyhow::Context;
+use sea_orm::sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
+use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection};
+
+use crate::config::Settings;
+
+/// Connects to the configured database; for SQLite, creates the file and its
+/// folder when missing.
+pub async fn connect(settings: &Settings) -> anyhow::Result<DatabaseConnection> {
+    let url = settings.database_url.as_str();
+    let mut options = ConnectOptions::new(url.to_owned());
+    options
+        .max_connections(settings.database_max_connections.max(1))
+        .min_connections(1)
+        .acquire_timeout(Duration::from_secs(10))
+        .connect_timeout(Duration::from_secs(10))
+        .sqlx_logging(false);
+    if url.starts_with("sqlite:") {
+        // Validate the URL and create the folder before sqlx tries to open it.
+        let parsed = SqliteConnectOptions::from_str(url)
+            .with_context(|| "parsing the SQLite database_url".to_owned())?;
+        if let Some(parent) = parsed.get_filename().parent()
+            && !parent.as_os_str().is_empty()
+        {
+            std::fs::create_dir_all(parent)
+                .with_context(|| format!("creating the database folder {}", parent.display()))?;
+        }
+        options.map_sqlx_sqlite_opts(|opts| {
+            opts.create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+                .foreign_keys(true)
+                .busy_timeout(Duration::from_secs(10))
+        });
+    }
+    let db = Database::connect(options)
+        .await
+        .context("connecting to the database")?;
+    Ok(db)
+}
+
+/// Readiness: the database answers a trivial query.
+pub async fn ping(db: &DatabaseConnection) -> bool {
+    db.execute_unprepared("SELECT 1").await.is_ok()
+}

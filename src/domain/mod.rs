@@ -1,0 +1,11 @@
+//! Types and rules with no I/O.
+//!
+//! Rule: a value that reached this module is already valid (parse, don't
+//! validate). Nothing here touches HTTP, the database or the clock of the system.
+
+pub mod email;
+pub mod password;
+pub mod primitives;
+
+pub use email::EmailAddress;
+pub use primitives::{CourtCode, Language, Role, TimeZoneName};

@@ -1,0 +1,141 @@
+//! The HTTP surface: routes, extractors and middleware.
+//!
+//! Rule: handlers parse and check input, call one service, and shape the
+//! response. They hold no SQL and no business rules.
+
+pub mod auth;
+pub mod courts;
+pub mod extract;
+pub mod health;
+pub mod idempotency;
+pub mod openapi;
+pub mod tokens;
+pub mod users;
+
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderValue, Request, Response, StatusCode, header};
+use axum::middleware;
+use axum::response::IntoResponse;
+use serde::{Deserialize, Serialize};
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+
+use crate::AppState;
+use crate::error::{AppError, PROBLEM_JSON, Problem};
+
+/// `?limit=&cursor=` of every list.
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct ListParams {
+    /// Items per page, 1 to 200 (default 50).
+    pub limit: Option<u64>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+/// One page of a list.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ListResponse<T> {
+    pub items: Vec<T>,
+    /// Pass as `cursor` to get the next page; absent on the last page.
+    pub next_cursor: Option<String>,
+}
+
+impl<T> ListResponse<T> {
+    pub fn new<M: Into<T>>(items: Vec<M>, next_cursor: Option<String>) -> Self {
+        Self {
+            items: items.into_iter().map(Into::into).collect(),
+            next_cursor,
+        }
+    }
+}
+
+/// The whole application router, with OpenAPI collected from the handlers.
+pub fn router(state: AppState) -> Router {
+    let (api_router, api) = OpenApiRouter::with_openapi(openapi::base())
+        .merge(health::routes())
+        .merge(tokens::routes())
+        .merge(courts::routes())
+        .merge(users::routes())
+        .split_for_parts();
+
+    let max_body = state.settings.max_body_bytes;
+    api_router
+        .merge(openapi::docs_router(api))
+        .fallback(|| async { AppError::not_found("route") })
+        .method_not_allowed_fallback(|| async {
+            Problem::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method-not-allowed",
+                "this method is not allowed on this path",
+            )
+        })
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            idempotency::middleware,
+        ))
+        .layer(DefaultBodyLimit::max(max_body))
+        .with_state(state)
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::SERVICE_UNAVAILABLE,
+            Duration::from_secs(30),
+        ))
+        .layer(CatchPanicLayer::custom(|_| {
+            tracing::error!("a handler panicked");
+            AppError::Internal(anyhow::anyhow!("handler panicked")).into_response()
+        }))
+        .layer(middleware::map_response(ensure_problem))
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(
+            TraceLayer::new_for_http()
+                .on_response(DefaultOnResponse::new().level(tracing::Level::INFO))
+                .make_span_with(|req: &Request<Body>| {
+                    let request_id = req
+                        .headers()
+                        .get("x-request-id")
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or("-");
+                    // The path only: query strings may carry personal data.
+                    tracing::info_span!(
+                        "request",
+                        request_id,
+                        method = %req.method(),
+                        path = req.uri().path(),
+                        user_id = tracing::field::Empty,
+                    )
+                }),
+        )
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+}
+
+/// Every error response is problem+json, including those made by layers and by
+/// axum itself (timeouts, panics, unknown methods).
+async fn ensure_problem(response: Response<Body>) -> Response<Body> {
+    let status = response.status();
+    if !(status.is_client_error() || status.is_server_error()) {
+        return response;
+    }
+    let is_problem = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(PROBLEM_JSON.as_bytes()));
+    if is_problem {
+        return response;
+    }
+    let (mut parts, _) = response.into_parts();
+    let detail = status.canonical_reason().unwrap_or("error").to_lowercase();
+    let problem = Problem::new(status, "http", detail);
+    let body = serde_json::to_vec(&problem).unwrap_or_default();
+    parts
+        .headers
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
+    parts.headers.remove(header::CONTENT_LENGTH);
+    Response::from_parts(parts, Body::from(body))
+}

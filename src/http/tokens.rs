@@ -1,0 +1,79 @@
+//! `POST /api/v1/auth/token` and friends: bearer tokens for the JSON API.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::auth::Auth;
+use super::extract::ApiJson;
+use super::users::UserView;
+use crate::AppState;
+use crate::error::{AppResult, Problem};
+use crate::services::{auth as auth_service, users};
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(issue_token, revoke_token))
+        .routes(routes!(me))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct TokenRequest {
+    pub email: String,
+    pub password: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct TokenResponse {
+    pub token: String,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// Exchanges email and password for a bearer token.
+#[utoipa::path(post, path = "/api/v1/auth/token", tag = "auth", request_body = TokenRequest, responses(
+    (status = 200, body = TokenResponse),
+    (status = 401, body = Problem, content_type = "application/problem+json"),
+    (status = 429, body = Problem, content_type = "application/problem+json"),
+))]
+async fn issue_token(
+    State(state): State<AppState>,
+    ApiJson(body): ApiJson<TokenRequest>,
+) -> AppResult<Json<TokenResponse>> {
+    let issued = auth_service::issue_token(
+        &state.db,
+        &state.login_limiter,
+        &body.email,
+        &body.password,
+        chrono::Duration::hours(state.settings.token_ttl_hours),
+    )
+    .await?;
+    Ok(Json(TokenResponse {
+        token: issued.token,
+        expires_at: issued.expires_at,
+    }))
+}
+
+/// Revokes the token of this request; it stops working at once.
+#[utoipa::path(delete, path = "/api/v1/auth/token", tag = "auth", security(("bearer" = [])), responses(
+    (status = 204),
+    (status = 401, body = Problem, content_type = "application/problem+json"),
+))]
+async fn revoke_token(State(state): State<AppState>, Auth(caller): Auth) -> AppResult<StatusCode> {
+    auth_service::revoke(&state.db, caller.token_id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The user the token belongs to.
+#[utoipa::path(get, path = "/api/v1/auth/me", tag = "auth", security(("bearer" = [])), responses(
+    (status = 200, body = UserView),
+    (status = 401, body = Problem, content_type = "application/problem+json"),
+))]
+async fn me(State(state): State<AppState>, Auth(caller): Auth) -> AppResult<Json<UserView>> {
+    let user = users::get_visible(&state.db, &caller, caller.user_id).await?;
+    Ok(Json(user.into()))
+}

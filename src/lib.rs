@@ -1,0 +1,129 @@
+//! Kelisim: court-connected mediation scheduling.
+//!
+//! [`Application::build`] opens the database, applies migrations and binds the
+//! listener; [`Application::run_until_stopped`] serves until a shutdown signal.
+//! Data flows one way: `http → services → domain`, `services → entity`.
+
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod domain;
+pub mod error;
+pub mod http;
+pub mod services;
+pub mod telemetry;
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use migration::{Migrator, MigratorTrait};
+use sea_orm::DatabaseConnection;
+use tokio::net::TcpListener;
+
+use crate::config::Settings;
+use crate::services::auth::LoginLimiter;
+
+/// What every request handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    pub db: DatabaseConnection,
+    pub settings: Arc<Settings>,
+    pub login_limiter: Arc<LoginLimiter>,
+}
+
+/// A built service, ready to run.
+pub struct Application {
+    listener: TcpListener,
+    state: AppState,
+}
+
+impl Application {
+    /// Connects, migrates and binds `settings.bind` (port 0 picks a free port).
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        let db = db::connect(&settings).await?;
+        migrate(&db).await?;
+        if settings.smtp().is_none() {
+            std::fs::create_dir_all(&settings.mail_spool_dir).with_context(|| {
+                format!(
+                    "creating the mail spool folder {}",
+                    settings.mail_spool_dir.display()
+                )
+            })?;
+        }
+        let listener = TcpListener::bind(settings.bind)
+            .await
+            .with_context(|| format!("listening on {}", settings.bind))?;
+        let login_limiter = Arc::new(LoginLimiter::new(
+            settings.login_max_failures,
+            Duration::from_secs(settings.login_window_seconds),
+        ));
+        Ok(Self {
+            listener,
+            state: AppState {
+                db,
+                settings: Arc::new(settings),
+                login_limiter,
+            },
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.listener.local_addr().map(|a| a.port()).unwrap_or(0)
+    }
+
+    pub fn db(&self) -> DatabaseConnection {
+        self.state.db.clone()
+    }
+
+    /// Serves until `shutdown` resolves, then finishes the requests in flight.
+    pub async fn run_until_stopped(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        let addr = self
+            .listener
+            .local_addr()
+            .context("reading the bound address")?;
+        tracing::info!(%addr, "serving");
+        let app = http::router(self.state.clone());
+        axum::serve(self.listener, app)
+            .with_graceful_shutdown(shutdown)
+            .await
+            .context("serving HTTP")?;
+        self.state.db.clone().close().await.ok();
+        tracing::info!("stopped");
+        Ok(())
+    }
+}
+
+/// Applies every pending migration.
+pub async fn migrate(db: &DatabaseConnection) -> anyhow::Result<()> {
+    Migrator::up(db, None)
+        .await
+        .context("applying database migrations")
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutdown requested");
+}

@@ -1,0 +1,24 @@
+//! Use cases. Each public function owns its transaction, calls into `domain/`
+//! for rules, and writes the audit row (and, later, outbox messages) in that same
+//! transaction.
+//!
+//! Rule: handlers call services; services never see HTTP types.
+
+pub mod audit;
+pub mod auth;
+pub mod courts;
+pub mod page;
+pub mod users;
+
+use chrono::{DateTime, SubsecRound, Utc};
+
+/// The current instant, truncated to microseconds so that what is stored and
+/// what is returned agree on both databases.
+pub fn now() -> DateTime<Utc> {
+    Utc::now().trunc_subsecs(6)
+}
+
+/// A new time-ordered id: ordering by id is ordering by creation.
+pub fn new_id() -> uuid::Uuid {
+    uuid::Uuid::now_v7()
+}

@@ -1,0 +1,186 @@
+//! User accounts: admins, clerks and mediators. Parties have no accounts.
+
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set, TransactionTrait,
+};
+use uuid::Uuid;
+
+use super::audit::{self, Actor, Entry};
+use super::auth::{self as auth_service, Caller};
+use super::page::{self, PageRequest};
+use super::{new_id, now};
+use crate::domain::{EmailAddress, Language, Role, password};
+use crate::error::{AppError, AppResult, unique_violation};
+
+pub struct NewUser {
+    pub email: EmailAddress,
+    pub name: String,
+    pub role: Role,
+    pub court_id: Option<Uuid>,
+    pub language: Language,
+    /// Already checked against the password rules.
+    pub password: String,
+}
+
+#[derive(Default)]
+pub struct UserChanges {
+    pub name: Option<String>,
+    pub language: Option<Language>,
+    pub active: Option<bool>,
+    pub password: Option<String>,
+}
+
+/// Creates a user. A clerk must belong to an existing court.
+pub async fn create(
+    db: &DatabaseConnection,
+    actor: Actor,
+    new: NewUser,
+) -> AppResult<entity::users::Model> {
+    if new.role == Role::Clerk && new.court_id.is_none() {
+        return Err(AppError::field("court_id", "is required for a clerk"));
+    }
+    let pw = new.password.clone();
+    let password_hash = tokio::task::spawn_blocking(move || password::hash(&pw))
+        .await
+        .map_err(|e| AppError::internal("hashing a password", e))??;
+    let txn = db.begin().await?;
+    if let Some(court_id) = new.court_id
+        && entity::courts::Entity::find_by_id(court_id)
+            .one(&txn)
+            .await?
+            .is_none()
+    {
+        return Err(AppError::field("court_id", "no court has this id"));
+    }
+    let at = now();
+    let user = entity::users::ActiveModel {
+        id: Set(new_id()),
+        email: Set(new.email.as_str().to_owned()),
+        name: Set(new.name),
+        role: Set(new.role.as_str().to_owned()),
+        court_id: Set(new.court_id),
+        language: Set(new.language.as_str().to_owned()),
+        password_hash: Set(password_hash),
+        active: Set(true),
+        created_at: Set(at),
+        updated_at: Set(at),
+    }
+    .insert(&txn)
+    .await
+    .map_err(|e| {
+        if unique_violation(&e) {
+            AppError::conflict_on("email", "a user with this email already exists")
+        } else {
+            e.into()
+        }
+    })?;
+    audit::record(
+        &txn,
+        Entry::new(actor, "user.created", "user", user.id)
+            .court(user.court_id)
+            .details(serde_json::json!({"role": user.role})),
+    )
+    .await?;
+    txn.commit().await?;
+    tracing::info!(user_id = %user.id, role = %new.role, email = new.email.masked(), "user created");
+    Ok(user)
+}
+
+/// A user visible to `caller`: admins see all, others only themselves.
+pub async fn get_visible(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    id: Uuid,
+) -> AppResult<entity::users::Model> {
+    if !caller.is_admin() && caller.user_id != id {
+        return Err(AppError::not_found("user"));
+    }
+    entity::users::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::not_found("user"))
+}
+
+pub async fn list(
+    db: &DatabaseConnection,
+    court_id: Option<Uuid>,
+    role: Option<Role>,
+    page: PageRequest,
+) -> AppResult<(Vec<entity::users::Model>, Option<String>)> {
+    use entity::users::Column;
+    let mut q = entity::users::Entity::find().order_by_asc(Column::Id);
+    if let Some(court_id) = court_id {
+        q = q.filter(Column::CourtId.eq(court_id));
+    }
+    if let Some(role) = role {
+        q = q.filter(Column::Role.eq(role.as_str()));
+    }
+    if let Some(after) = page.after {
+        q = q.filter(Column::Id.gt(after));
+    }
+    let rows = q.limit(page.limit + 1).all(db).await?;
+    Ok(page::finish(rows, page.limit, |u| u.id))
+}
+
+/// Changes a user; disabling an account or changing its password revokes every
+/// token it holds.
+pub async fn update(
+    db: &DatabaseConnection,
+    actor: &Caller,
+    id: Uuid,
+    changes: UserChanges,
+) -> AppResult<entity::users::Model> {
+    let new_hash = match changes.password.clone() {
+        Some(pw) => Some(
+            tokio::task::spawn_blocking(move || password::hash(&pw))
+                .await
+                .map_err(|e| AppError::internal("hashing a password", e))??,
+        ),
+        None => None,
+    };
+    let txn = db.begin().await?;
+    let user = entity::users::Entity::find_by_id(id)
+        .one(&txn)
+        .await?
+        .ok_or_else(|| AppError::not_found("user"))?;
+    if actor.user_id == id && changes.active == Some(false) {
+        return Err(AppError::conflict("you cannot disable your own account"));
+    }
+    let revoke = changes.active == Some(false) || new_hash.is_some();
+    let mut active: entity::users::ActiveModel = user.into();
+    if let Some(name) = changes.name {
+        active.name = Set(name);
+    }
+    if let Some(lang) = changes.language {
+        active.language = Set(lang.as_str().to_owned());
+    }
+    if let Some(flag) = changes.active {
+        active.active = Set(flag);
+    }
+    if let Some(hash) = new_hash {
+        active.password_hash = Set(hash);
+    }
+    active.updated_at = Set(now());
+    let user = active.update(&txn).await?;
+    if revoke {
+        auth_service::revoke_all(&txn, user.id).await?;
+    }
+    audit::record(
+        &txn,
+        Entry::new(Actor::User(actor.user_id), "user.updated", "user", user.id)
+            .court(user.court_id),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(user)
+}
+
+/// Whether any admin exists (the CLI uses this to explain a first start).
+pub async fn any_admin(db: &DatabaseConnection) -> AppResult<bool> {
+    Ok(entity::users::Entity::find()
+        .filter(entity::users::Column::Role.eq(Role::Admin.as_str()))
+        .one(db)
+        .await?
+        .is_some())
+}

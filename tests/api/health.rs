@@ -1,0 +1,79 @@
+use reqwest::StatusCode;
+use serde_json::Value;
+
+use crate::common::spawn_app;
+
+#[tokio::test]
+async fn healthz_answers_without_credentials() {
+    let app = spawn_app().await;
+    let resp = app.get("/healthz", None).await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert!(resp.headers().contains_key("x-request-id"));
+}
+
+#[tokio::test]
+async fn readyz_checks_the_database() {
+    let app = spawn_app().await;
+    let resp = app.get("/readyz", None).await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    let body: Value = resp.json().await.expect("json");
+    assert_eq!(body["status"], "ready");
+}
+
+#[tokio::test]
+async fn a_request_id_sent_by_the_client_is_echoed() {
+    let app = spawn_app().await;
+    let resp = app
+        .client
+        .get(format!("{}/healthz", app.address))
+        .header("x-request-id", "abc-123")
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(resp.headers()["x-request-id"], "abc-123");
+}
+
+#[tokio::test]
+async fn the_openapi_document_is_3_1_and_lists_the_endpoints() {
+    let app = spawn_app().await;
+    let resp = app.get("/api/openapi.json", None).await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    let doc: Value = resp.json().await.expect("json");
+    assert!(
+        doc["openapi"]
+            .as_str()
+            .unwrap_or_default()
+            .starts_with("3.1")
+    );
+    for path in [
+        "/healthz",
+        "/readyz",
+        "/api/v1/auth/token",
+        "/api/v1/courts",
+        "/api/v1/courts/{id}/rooms",
+        "/api/v1/users",
+    ] {
+        assert!(doc["paths"].get(path).is_some(), "{path} is documented");
+    }
+    assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
+}
+
+#[tokio::test]
+async fn the_api_browser_page_works_offline() {
+    let app = spawn_app().await;
+    let resp = app.get("/api/docs/", None).await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    let html = resp.text().await.expect("text");
+    assert!(html.contains("swagger-ui"));
+    // Every script and stylesheet comes from this service, none from a CDN.
+    for attr in ["src=\"http", "href=\"http", "src='http", "href='http"] {
+        assert!(
+            !html.contains(attr),
+            "page loads an external resource: {attr}"
+        );
+    }
+    let js = app.get("/api/docs/swagger-ui-bundle.js", None).await;
+    assert_eq!(js.status(), StatusCode::OK);
+    let config = app.get("/api/docs/swagger-initializer.js", None).await;
+    assert_eq!(config.status(), StatusCode::OK);
+}

@@ -1,0 +1,14 @@
+//! Black-box tests of the HTTP API and the command line. Every test starts the
+//! real application against its own fresh database (SQLite, or PostgreSQL when
+//! `KELISIM_TEST_POSTGRES_URL` is set).
+
+#[path = "../common/mod.rs"]
+mod common;
+
+mod auth;
+mod cli;
+mod courts;
+mod errors;
+mod health;
+mod idempotency;
+mod users;
