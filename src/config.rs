@@ -46,6 +46,17 @@ pub struct Settings {
     /// Failed logins for one email within `login_window_seconds` before 429.
     pub login_max_failures: u32,
     pub login_window_seconds: u64,
+    /// Free slots start on this grid of minutes after local midnight.
+    pub slot_grid_minutes: u32,
+    /// Gap kept free between a mediator's sessions.
+    pub session_buffer_minutes: u32,
+    /// Timeout of fetching a mediator's external calendar.
+    pub external_calendar_timeout_seconds: u64,
+    /// Largest external calendar accepted, in bytes.
+    pub external_calendar_max_bytes: usize,
+    /// When external calendars are fetched again (six fields, seconds first);
+    /// empty turns the job off.
+    pub calendar_refresh_cron: String,
 }
 
 impl Default for Settings {
@@ -66,6 +77,11 @@ impl Default for Settings {
             max_body_bytes: 1024 * 1024,
             login_max_failures: 10,
             login_window_seconds: 300,
+            slot_grid_minutes: 15,
+            session_buffer_minutes: 15,
+            external_calendar_timeout_seconds: 10,
+            external_calendar_max_bytes: 5 * 1024 * 1024,
+            calendar_refresh_cron: "0 */30 * * * *".into(),
         }
     }
 }
@@ -105,6 +121,9 @@ impl Settings {
         if !(self.database_url.starts_with("sqlite:") || self.database_url.starts_with("postgres"))
         {
             anyhow::bail!("database_url must start with sqlite: or postgres://");
+        }
+        if !(1..=240).contains(&self.slot_grid_minutes) {
+            anyhow::bail!("slot_grid_minutes must be between 1 and 240");
         }
         if self.token_ttl_hours <= 0 {
             anyhow::bail!("token_ttl_hours must be positive");

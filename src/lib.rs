@@ -4,6 +4,7 @@
 //! listener; [`Application::run_until_stopped`] serves until a shutdown signal.
 //! Data flows one way: `http → services → domain`, `services → entity`.
 
+pub mod calendar;
 pub mod cli;
 pub mod config;
 pub mod db;
@@ -31,6 +32,8 @@ pub struct AppState {
     pub db: DatabaseConnection,
     pub settings: Arc<Settings>,
     pub login_limiter: Arc<LoginLimiter>,
+    /// Outgoing HTTP, for mediators' external calendars.
+    pub http_client: reqwest::Client,
 }
 
 /// A built service, ready to run.
@@ -59,12 +62,24 @@ impl Application {
             settings.login_max_failures,
             Duration::from_secs(settings.login_window_seconds),
         ));
+        let http_client = reqwest::Client::builder()
+            .timeout(Duration::from_secs(
+                settings.external_calendar_timeout_seconds,
+            ))
+            .connect_timeout(Duration::from_secs(
+                settings.external_calendar_timeout_seconds,
+            ))
+            .redirect(reqwest::redirect::Policy::limited(5))
+            .user_agent(concat!("Kelisim/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .context("building the HTTP client")?;
         Ok(Self {
             listener,
             state: AppState {
                 db,
                 settings: Arc::new(settings),
                 login_limiter,
+                http_client,
             },
         })
     }

@@ -4,8 +4,11 @@
 //! validate). Nothing here touches HTTP, the database or the clock of the system.
 
 pub mod email;
+pub mod iin;
+pub mod mediator;
 pub mod password;
 pub mod primitives;
+pub mod slots;
 
 pub use email::EmailAddress;
 pub use primitives::{CourtCode, Language, Role, TimeZoneName};

@@ -8,6 +8,7 @@ pub mod courts;
 pub mod extract;
 pub mod health;
 pub mod idempotency;
+pub mod mediators;
 pub mod openapi;
 pub mod tokens;
 pub mod users;
@@ -64,6 +65,7 @@ pub fn router(state: AppState) -> Router {
         .merge(tokens::routes())
         .merge(courts::routes())
         .merge(users::routes())
+        .merge(mediators::routes())
         .split_for_parts();
 
     let max_body = state.settings.max_body_bytes;

@@ -21,6 +21,7 @@ use crate::AppState;
         (name = "auth", description = "Bearer tokens"),
         (name = "courts", description = "Courts and their rooms"),
         (name = "users", description = "User accounts"),
+        (name = "mediators", description = "The mediator registry and mediators' calendars"),
     )
 )]
 struct ApiDoc;

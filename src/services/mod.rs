@@ -7,6 +7,7 @@
 pub mod audit;
 pub mod auth;
 pub mod courts;
+pub mod mediators;
 pub mod page;
 pub mod users;
 

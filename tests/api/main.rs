@@ -11,4 +11,5 @@ mod courts;
 mod errors;
 mod health;
 mod idempotency;
+mod mediators;
 mod users;

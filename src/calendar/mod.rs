@@ -1,0 +1,14 @@
+//! iCalendar in and out: the mediator's subscribable feed ([`feed`]), busy
+//! times imported from the mediator's own calendar ([`import`]), and the
+//! text cleaning every outgoing iCalendar object needs ([`text`]).
+//!
+//! Everything here is pure: no I/O, no clock (callers pass "now"), no
+//! database. Rule a newcomer must not break: user-supplied text reaches the
+//! `icalendar` builders only through [`text::param_value`] (parameter values
+//! such as `CN=`) or [`text::text_value`] (TEXT values), because the crate
+//! writes CR, LF and `"` in parameters raw and a line break injects a
+//! property.
+
+pub mod feed;
+pub mod import;
+pub mod text;

@@ -1,0 +1,747 @@
+//! The mediator registry, availability, free slots, external busy times and
+//! the calendar feed.
+
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use kelisim::domain::Role;
+use reqwest::{Method, StatusCode};
+use sea_orm::{ActiveModelTrait, Set};
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use crate::common::{PASSWORD, TestApp, error_fields, problem, spawn_app};
+
+fn utc(y: i32, mo: u32, d: u32, h: u32, mi: u32) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(y, mo, d, h, mi, 0)
+        .single()
+        .expect("valid instant")
+}
+
+fn mediator_body(registry: &str, court: Uuid) -> Value {
+    json!({
+        "name": "Dana Mediator", "email": format!("{registry}@mediators.kz"), "registry_number": registry,
+        "kind": "professional", "certified_until": "2030-12-31",
+        "specialties": ["civil", "family"], "languages": ["kk", "ru"], "court_ids": [court],
+        "max_active_cases": 10, "timezone": "Asia/Almaty"
+    })
+}
+
+/// A court, and a mediator serving it who has a user account; returns
+/// (court, mediator id, mediator's token).
+async fn court_and_mediator(app: &TestApp, registry: &str) -> (Uuid, Uuid, String) {
+    let court = app.create_court(&format!("C-{registry}")).await;
+    let email = format!("user-{registry}@mediators.kz");
+    let user = app.create_user_directly(Role::Mediator, &email, None).await;
+    let mut body = mediator_body(registry, court);
+    body["user_id"] = json!(user);
+    let resp = app
+        .post("/api/v1/mediators", Some(&app.admin_token), body)
+        .await;
+    assert_eq!(resp.status(), StatusCode::CREATED);
+    let m: Value = resp.json().await.expect("json");
+    let token = app.login(&email, PASSWORD).await;
+    (
+        court,
+        m["id"].as_str().expect("id").parse().expect("uuid"),
+        token,
+    )
+}
+
+async fn set_monday_mornings(app: &TestApp, mediator: Uuid, token: &str) {
+    let resp = app
+        .request(
+            Method::PUT,
+            &format!("/api/v1/mediators/{mediator}/availability"),
+            Some(token),
+            Some(json!({"weekly": [{"weekday": 1, "start": "09:00", "end": "13:00"}]})),
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::OK);
+}
+
+async fn slot_starts(
+    app: &TestApp,
+    mediator: Uuid,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Vec<DateTime<Utc>> {
+    let resp = app
+        .get(
+            &format!(
+                "/api/v1/mediators/{mediator}/free-slots?from={}&to={}&duration_minutes=60",
+                from.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                to.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+            ),
+            Some(&app.admin_token),
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    let body: Value = resp.json().await.expect("json");
+    body["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|s| {
+            let start: DateTime<Utc> = s["starts_at"]
+                .as_str()
+                .expect("start")
+                .parse()
+                .expect("instant");
+            let end: DateTime<Utc> = s["ends_at"]
+                .as_str()
+                .expect("end")
+                .parse()
+                .expect("instant");
+            assert_eq!(end - start, Duration::minutes(60));
+            start
+        })
+        .collect()
+}
+
+/// Starts every 15 minutes from `first` to `last` inclusive.
+fn every_quarter(first: DateTime<Utc>, last: DateTime<Utc>) -> Vec<DateTime<Utc>> {
+    let mut out = Vec::new();
+    let mut t = first;
+    while t <= last {
+        out.push(t);
+        t += Duration::minutes(15);
+    }
+    out
+}
+
+#[tokio::test]
+async fn an_admin_adds_a_mediator_and_bad_fields_are_named() {
+    let app = spawn_app().await;
+    let court = app.create_court("MED-1").await;
+    let resp = app
+        .post(
+            "/api/v1/mediators",
+            Some(&app.admin_token),
+            mediator_body("KZ-0001", court),
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::CREATED);
+    let m: Value = resp.json().await.expect("json");
+    assert_eq!(m["specialties"], json!(["civil", "family"]));
+    assert_eq!(m["status"], "active");
+    assert!(
+        m["calendar_feed_url"]
+            .as_str()
+            .expect("feed url")
+            .ends_with(".ics")
+    );
+
+    let dup = app
+        .post(
+            "/api/v1/mediators",
+            Some(&app.admin_token),
+            mediator_body("KZ-0001", court),
+        )
+        .await;
+    assert_eq!(
+        error_fields(&problem(dup, StatusCode::CONFLICT).await),
+        ["registry_number"]
+    );
+
+    let mut bad = mediator_body("KZ-0002", court);
+    bad["specialties"] = json!(["civil", "plumbing"]);
+    bad["timezone"] = json!("Asia/Atlantis");
+    bad["kind"] = json!("amateur");
+    let p = problem(
+        app.post("/api/v1/mediators", Some(&app.admin_token), bad)
+            .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    let mut fields = error_fields(&p);
+    fields.sort();
+    assert_eq!(fields, ["kind", "specialties[1]", "timezone"]);
+}
+
+#[tokio::test]
+async fn clerks_read_only_mediators_of_their_court_and_mediators_manage_only_themselves() {
+    let app = spawn_app().await;
+    let (court, mediator, token) = court_and_mediator(&app, "KZ-0100").await;
+    let (_, other_mediator, _) = court_and_mediator(&app, "KZ-0101").await;
+    let (_, own_clerk) = app.clerk_of(court).await;
+    let elsewhere = app.create_court("ELSE-1").await;
+    let (_, other_clerk) = app.clerk_of(elsewhere).await;
+
+    let seen: Value = app
+        .get(&format!("/api/v1/mediators/{mediator}"), Some(&own_clerk))
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert!(
+        seen.get("calendar_feed_url").is_none(),
+        "clerks do not see the private feed"
+    );
+    problem(
+        app.get(&format!("/api/v1/mediators/{mediator}"), Some(&other_clerk))
+            .await,
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+    let avail = json!({"weekly": [{"weekday": 2, "start": "10:00", "end": "12:00"}]});
+    let path = format!("/api/v1/mediators/{mediator}/availability");
+    problem(
+        app.request(Method::PUT, &path, Some(&own_clerk), Some(avail.clone()))
+            .await,
+        StatusCode::FORBIDDEN,
+    )
+    .await;
+    assert_eq!(
+        app.request(Method::PUT, &path, Some(&token), Some(avail.clone()))
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    let other_path = format!("/api/v1/mediators/{other_mediator}/availability");
+    problem(
+        app.request(Method::PUT, &other_path, Some(&token), Some(avail))
+            .await,
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn overlapping_or_inverted_availability_is_422() {
+    let app = spawn_app().await;
+    let (_, mediator, token) = court_and_mediator(&app, "KZ-0200").await;
+    let path = format!("/api/v1/mediators/{mediator}/availability");
+    let overlap = json!({"weekly": [
+        {"weekday": 1, "start": "09:00", "end": "13:00"},
+        {"weekday": 1, "start": "12:00", "end": "15:00"}]});
+    let p = problem(
+        app.request(Method::PUT, &path, Some(&token), Some(overlap))
+            .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    assert_eq!(error_fields(&p), ["weekly[1].start"]);
+    let inverted = json!({"weekly": [{"weekday": 3, "start": "15:00", "end": "09:00"}]});
+    let p = problem(
+        app.request(Method::PUT, &path, Some(&token), Some(inverted))
+            .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    assert_eq!(error_fields(&p), ["weekly[0].end"]);
+}
+
+#[tokio::test]
+async fn monday_mornings_in_almaty_are_04_to_08_utc_since_march_2024_and_03_to_07_before() {
+    let app = spawn_app().await;
+    let (_, mediator, token) = court_and_mediator(&app, "KZ-0300").await;
+    set_monday_mornings(&app, mediator, &token).await;
+
+    for (y, m, d) in [(2025, 6, 2), (2026, 3, 2), (2026, 12, 7)] {
+        let starts = slot_starts(&app, mediator, utc(y, m, d, 0, 0), utc(y, m, d + 1, 0, 0)).await;
+        assert_eq!(
+            starts,
+            every_quarter(utc(y, m, d, 4, 0), utc(y, m, d, 7, 0)),
+            "{y}-{m}-{d}"
+        );
+    }
+    let feb_2024 = slot_starts(&app, mediator, utc(2024, 2, 5, 0, 0), utc(2024, 2, 6, 0, 0)).await;
+    assert_eq!(
+        feb_2024,
+        every_quarter(utc(2024, 2, 5, 3, 0), utc(2024, 2, 5, 6, 0))
+    );
+    // A whole week holds only the Monday.
+    let week = slot_starts(&app, mediator, utc(2025, 6, 2, 0, 0), utc(2025, 6, 9, 0, 0)).await;
+    assert_eq!(week.len(), 13);
+}
+
+#[tokio::test]
+async fn time_off_removes_exactly_the_overlapping_slots() {
+    let app = spawn_app().await;
+    let (_, mediator, token) = court_and_mediator(&app, "KZ-0400").await;
+    set_monday_mornings(&app, mediator, &token).await;
+    let resp = app
+        .post(
+            &format!("/api/v1/mediators/{mediator}/time-off"),
+            Some(&token),
+            json!({"starts_at": "2025-06-02T10:30:00+05:00", "ends_at": "2025-06-02T11:00:00+05:00", "note": "dentist"}),
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::CREATED);
+    let starts = slot_starts(&app, mediator, utc(2025, 6, 2, 0, 0), utc(2025, 6, 3, 0, 0)).await;
+    // Blocked 05:30–06:00Z: 60-minute slots starting 04:45 … 05:45 overlap it.
+    let mut expected = every_quarter(utc(2025, 6, 2, 4, 0), utc(2025, 6, 2, 4, 30));
+    expected.extend(every_quarter(utc(2025, 6, 2, 6, 0), utc(2025, 6, 2, 7, 0)));
+    assert_eq!(starts, expected);
+
+    let bad = app
+        .post(
+            &format!("/api/v1/mediators/{mediator}/time-off"),
+            Some(&token),
+            json!({"starts_at": "2025-06-02T11:00:00+05:00", "ends_at": "2025-06-02T10:00:00+05:00"}),
+        )
+        .await;
+    assert_eq!(
+        error_fields(&problem(bad, StatusCode::UNPROCESSABLE_ENTITY).await),
+        ["ends_at"]
+    );
+}
+
+/// Inserts a case of `court` and a session of `mediator` directly.
+async fn insert_session(
+    app: &TestApp,
+    court: Uuid,
+    mediator: Uuid,
+    start: DateTime<Utc>,
+    minutes: i64,
+    status: &str,
+) -> Uuid {
+    let now = Utc::now();
+    let admin_id = {
+        let me: Value = app
+            .get("/api/v1/auth/me", Some(&app.admin_token))
+            .await
+            .json()
+            .await
+            .expect("json");
+        me["id"]
+            .as_str()
+            .expect("id")
+            .parse::<Uuid>()
+            .expect("uuid")
+    };
+    let case_id = Uuid::now_v7();
+    entity::cases::ActiveModel {
+        id: Set(case_id),
+        court_id: Set(court),
+        court_case_number: Set(format!("2-{}/2025", &case_id.simple().to_string()[24..])),
+        category: Set("civil".into()),
+        summary: Set("Dispute over a loan".into()),
+        language: Set("ru".into()),
+        mediation_deadline: Set(chrono::NaiveDate::from_ymd_opt(2027, 12, 31).expect("date")),
+        minors_involved: Set(false),
+        violence_reported: Set(false),
+        interpreter_needed: Set(false),
+        joint_session_override: Set(false),
+        status: Set("scheduled".into()),
+        referred_by: Set(admin_id),
+        deadline_warned_at: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(&app.db)
+    .await
+    .expect("case");
+    let id = Uuid::now_v7();
+    entity::sessions::ActiveModel {
+        id: Set(id),
+        case_id: Set(case_id),
+        mediator_id: Set(mediator),
+        starts_at: Set(start),
+        ends_at: Set(start + Duration::minutes(minutes)),
+        timezone: Set("Asia/Almaty".into()),
+        room_id: Set(None),
+        online_url: Set(Some("https://video.example.kz/room/1".into())),
+        format: Set("joint".into()),
+        status: Set(status.into()),
+        sequence: Set(0),
+        cancel_reason: Set(None),
+        created_by: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(&app.db)
+    .await
+    .expect("session");
+    id
+}
+
+#[tokio::test]
+async fn a_booked_session_removes_its_slots_and_the_buffer_around_it() {
+    let app = spawn_app().await;
+    let (court, mediator, token) = court_and_mediator(&app, "KZ-0500").await;
+    set_monday_mornings(&app, mediator, &token).await;
+    insert_session(
+        &app,
+        court,
+        mediator,
+        utc(2025, 6, 2, 5, 0),
+        60,
+        "scheduled",
+    )
+    .await;
+    insert_session(
+        &app,
+        court,
+        mediator,
+        utc(2025, 6, 9, 5, 0),
+        60,
+        "cancelled",
+    )
+    .await;
+    let starts = slot_starts(&app, mediator, utc(2025, 6, 2, 0, 0), utc(2025, 6, 3, 0, 0)).await;
+    // Blocked 04:45–06:15Z with the 15-minute buffer: only 06:15 … 07:00 remain.
+    assert_eq!(
+        starts,
+        every_quarter(utc(2025, 6, 2, 6, 15), utc(2025, 6, 2, 7, 0))
+    );
+    // A cancelled session blocks nothing.
+    let next_week = slot_starts(
+        &app,
+        mediator,
+        utc(2025, 6, 9, 0, 0),
+        utc(2025, 6, 10, 0, 0),
+    )
+    .await;
+    assert_eq!(next_week.len(), 13);
+}
+
+const WEEKLY_WITH_EXDATE: &str = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Test//EN\r\n\
+BEGIN:VEVENT\r\nUID:weekly-1@test\r\nDTSTAMP:20261101T000000Z\r\n\
+DTSTART;TZID=Asia/Almaty:20270104T100000\r\nDTEND;TZID=Asia/Almaty:20270104T110000\r\n\
+RRULE:FREQ=WEEKLY;BYDAY=MO;COUNT=10\r\nEXDATE;TZID=Asia/Almaty:20270111T100000\r\n\
+SUMMARY:Teaching\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n";
+
+#[tokio::test]
+async fn an_imported_weekly_busy_event_with_one_exdate_removes_exactly_its_slots() {
+    let app = spawn_app().await;
+    let (_, mediator, token) = court_and_mediator(&app, "KZ-0600").await;
+    set_monday_mornings(&app, mediator, &token).await;
+    let resp = app
+        .client
+        .put(format!(
+            "{}/api/v1/mediators/{mediator}/external-calendar",
+            app.address
+        ))
+        .bearer_auth(&token)
+        .header("content-type", "text/calendar")
+        .body(WEEKLY_WITH_EXDATE)
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(resp.status(), StatusCode::OK);
+    let body: Value = resp.json().await.expect("json");
+    assert_eq!(body["busy_blocks"], 9);
+
+    // Busy 05:00–06:00Z: slots starting 04:15 … 05:45 overlap it.
+    let mut busy_day = vec![utc(2027, 1, 4, 4, 0)];
+    busy_day.extend(every_quarter(utc(2027, 1, 4, 6, 0), utc(2027, 1, 4, 7, 0)));
+    assert_eq!(
+        slot_starts(&app, mediator, utc(2027, 1, 4, 0, 0), utc(2027, 1, 5, 0, 0)).await,
+        busy_day
+    );
+    // The excluded Monday is entirely free.
+    assert_eq!(
+        slot_starts(
+            &app,
+            mediator,
+            utc(2027, 1, 11, 0, 0),
+            utc(2027, 1, 12, 0, 0)
+        )
+        .await,
+        every_quarter(utc(2027, 1, 11, 4, 0), utc(2027, 1, 11, 7, 0))
+    );
+    assert_eq!(
+        slot_starts(
+            &app,
+            mediator,
+            utc(2027, 1, 18, 0, 0),
+            utc(2027, 1, 19, 0, 0)
+        )
+        .await
+        .len(),
+        busy_day.len()
+    );
+}
+
+#[tokio::test]
+async fn a_broken_calendar_url_keeps_the_last_good_busy_times_and_shows_the_error() {
+    let app = spawn_app().await;
+    let (_, mediator, token) = court_and_mediator(&app, "KZ-0700").await;
+    set_monday_mornings(&app, mediator, &token).await;
+    // Serve the calendar from a little local server, then take it away.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    let server = tokio::spawn(async move {
+        let router = axum::Router::new().route(
+            "/cal.ics",
+            axum::routing::get(|| async {
+                ([("content-type", "text/calendar")], WEEKLY_WITH_EXDATE)
+            }),
+        );
+        axum::serve(listener, router).await.ok();
+    });
+    let path = format!("/api/v1/mediators/{mediator}/external-calendar");
+    let url = format!("http://127.0.0.1:{port}/cal.ics");
+    let resp = app
+        .request(
+            Method::PUT,
+            &path,
+            Some(&token),
+            Some(json!({"ics_url": url})),
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    server.abort();
+    let _ = server.await;
+
+    let resp = app
+        .request(
+            Method::PUT,
+            &path,
+            Some(&token),
+            Some(json!({"ics_url": url})),
+        )
+        .await;
+    assert_eq!(
+        error_fields(&problem(resp, StatusCode::UNPROCESSABLE_ENTITY).await),
+        ["ics_url"]
+    );
+    let m: Value = app
+        .get(&format!("/api/v1/mediators/{mediator}"), Some(&token))
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert!(
+        m["external_calendar"]["last_error"]
+            .as_str()
+            .is_some_and(|e| !e.is_empty())
+    );
+    // The busy times of the last good fetch still apply.
+    assert_eq!(
+        slot_starts(&app, mediator, utc(2027, 1, 4, 0, 0), utc(2027, 1, 5, 0, 0))
+            .await
+            .len(),
+        6
+    );
+
+    let garbage = app
+        .client
+        .put(format!("{}{path}", app.address))
+        .bearer_auth(&token)
+        .header("content-type", "text/calendar")
+        .body("this is not a calendar")
+        .send()
+        .await
+        .expect("sent");
+    problem(garbage, StatusCode::UNPROCESSABLE_ENTITY).await;
+    assert_eq!(
+        slot_starts(&app, mediator, utc(2027, 1, 4, 0, 0), utc(2027, 1, 5, 0, 0))
+            .await
+            .len(),
+        6
+    );
+}
+
+#[tokio::test]
+async fn free_slot_ranges_over_92_days_and_bad_durations_are_refused() {
+    let app = spawn_app().await;
+    let (_, mediator, _) = court_and_mediator(&app, "KZ-0800").await;
+    let resp = app
+        .get(
+            &format!("/api/v1/mediators/{mediator}/free-slots?from=2026-01-01T00:00:00Z&to=2026-06-01T00:00:00Z&duration_minutes=60"),
+            Some(&app.admin_token),
+        )
+        .await;
+    assert_eq!(
+        error_fields(&problem(resp, StatusCode::UNPROCESSABLE_ENTITY).await),
+        ["to"]
+    );
+    let resp = app
+        .get(
+            &format!("/api/v1/mediators/{mediator}/free-slots?from=2026-01-01T00:00:00Z&to=2026-01-02T00:00:00Z&duration_minutes=abc"),
+            Some(&app.admin_token),
+        )
+        .await;
+    assert_eq!(
+        error_fields(&problem(resp, StatusCode::UNPROCESSABLE_ENTITY).await),
+        ["duration_minutes"]
+    );
+}
+
+#[tokio::test]
+async fn conflicts_need_a_valid_iin_or_a_name() {
+    let app = spawn_app().await;
+    let (_, mediator, token) = court_and_mediator(&app, "KZ-0900").await;
+    let path = format!("/api/v1/mediators/{mediator}/conflicts");
+    let bad = app
+        .post(
+            &path,
+            Some(&token),
+            json!({"party_iin_bin": "123456789012"}),
+        )
+        .await;
+    assert_eq!(
+        error_fields(&problem(bad, StatusCode::UNPROCESSABLE_ENTITY).await),
+        ["party_iin_bin"]
+    );
+    let ok = app
+        .post(
+            &path,
+            Some(&token),
+            json!({"party_name": "TOO Kelisim Trade", "note": "former client"}),
+        )
+        .await;
+    assert_eq!(ok.status(), StatusCode::CREATED);
+    let list: Value = app
+        .get(&path, Some(&token))
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(list.as_array().map(Vec::len), Some(1));
+}
+
+/// Parses an iCalendar text with Python's `icalendar` and returns its events
+/// as JSON: uid, dtstart, dtend (UTC, RFC 3339), status, summary.
+fn parse_with_python(ics: &str) -> Value {
+    let script = r#"
+import sys, json, icalendar
+cal = icalendar.Calendar.from_ical(sys.stdin.buffer.read())
+out = {"method": str(cal.get("METHOD")), "events": []}
+for ev in cal.walk("VEVENT"):
+    out["events"].append({
+        "uid": str(ev.get("UID")),
+        "dtstart": ev.decoded("DTSTART").isoformat(),
+        "dtend": ev.decoded("DTEND").isoformat(),
+        "status": str(ev.get("STATUS")),
+        "summary": str(ev.get("SUMMARY")),
+        "class": str(ev.get("CLASS")),
+    })
+print(json.dumps(out))
+"#;
+    use std::io::Write;
+    let mut child = std::process::Command::new("python3")
+        .args(["-c", script])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("python3 runs");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(ics.as_bytes())
+        .expect("write");
+    let out = child.wait_with_output().expect("python finished");
+    assert!(
+        out.status.success(),
+        "python icalendar failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("json from python")
+}
+
+#[tokio::test]
+async fn the_calendar_feed_is_read_by_an_independent_parser_and_can_be_rotated() {
+    let app = spawn_app().await;
+    let (court, mediator, token) = court_and_mediator(&app, "KZ-1000").await;
+    let held = insert_session(
+        &app,
+        court,
+        mediator,
+        utc(2026, 12, 7, 5, 0),
+        90,
+        "scheduled",
+    )
+    .await;
+    let cancelled = insert_session(
+        &app,
+        court,
+        mediator,
+        utc(2026, 12, 8, 5, 0),
+        60,
+        "cancelled",
+    )
+    .await;
+    let m: Value = app
+        .get(&format!("/api/v1/mediators/{mediator}"), Some(&token))
+        .await
+        .json()
+        .await
+        .expect("json");
+    let feed_url = m["calendar_feed_url"]
+        .as_str()
+        .expect("feed url")
+        .to_owned();
+    let path = url::Url::parse(&feed_url).expect("url").path().to_owned();
+
+    let resp = app.get(&path, None).await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert!(
+        resp.headers()["content-type"]
+            .to_str()
+            .expect("ascii")
+            .starts_with("text/calendar")
+    );
+    assert!(
+        resp.headers()["cache-control"]
+            .to_str()
+            .expect("ascii")
+            .contains("private")
+    );
+    let etag = resp.headers()["etag"].clone();
+    let ics = resp.text().await.expect("text");
+    assert!(
+        ics.contains("\r\n") && !ics.replace("\r\n", "").contains('\n'),
+        "CRLF lines"
+    );
+
+    let parsed = parse_with_python(&ics);
+    let events = parsed["events"].as_array().expect("events");
+    assert_eq!(events.len(), 2);
+    let by_uid = |id: Uuid| {
+        events
+            .iter()
+            .find(|e| e["uid"] == format!("session-{id}@kelisim"))
+            .cloned()
+            .expect("event present")
+    };
+    let h = by_uid(held);
+    assert_eq!(h["dtstart"], "2026-12-07T05:00:00+00:00");
+    assert_eq!(h["dtend"], "2026-12-07T06:30:00+00:00");
+    assert_eq!(h["status"], "CONFIRMED");
+    assert_eq!(h["class"], "CONFIDENTIAL");
+    assert!(
+        h["summary"]
+            .as_str()
+            .expect("summary")
+            .starts_with("Mediation session, case ")
+    );
+    assert!(
+        !ics.contains("Dispute over a loan"),
+        "no dispute details in calendars"
+    );
+    assert_eq!(by_uid(cancelled)["status"], "CANCELLED");
+
+    // Unchanged data gives the same ETag, and a conditional GET is 304.
+    let again = app
+        .client
+        .get(format!("{}{path}", app.address))
+        .header("if-none-match", etag.clone())
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(again.status(), StatusCode::NOT_MODIFIED);
+
+    // Rotation: the new address works, the old one is gone.
+    let resp = app
+        .post(
+            &format!("/api/v1/mediators/{mediator}/calendar-feed/rotate"),
+            Some(&token),
+            json!({}),
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    let rotated: Value = resp.json().await.expect("json");
+    let new_path = url::Url::parse(rotated["calendar_feed_url"].as_str().expect("url"))
+        .expect("url")
+        .path()
+        .to_owned();
+    assert_ne!(new_path, path);
+    problem(app.get(&path, None).await, StatusCode::NOT_FOUND).await;
+    assert_eq!(app.get(&new_path, None).await.status(), StatusCode::OK);
+}
