@@ -43,6 +43,29 @@ pub enum Command {
         #[command(subcommand)]
         command: UserCommand,
     },
+    /// The mediator registry.
+    Mediators {
+        #[command(subcommand)]
+        command: MediatorsCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MediatorsCommand {
+    /// Import the registry from a CSV file with a header row:
+    /// registry_number, name, email, kind, certified_until, specialties,
+    /// languages, court_codes, max_active_cases, timezone[, status].
+    /// Lists are separated by ';', courts are given by code. Every bad row is
+    /// reported with its line; nothing is imported when a row is bad unless
+    /// --skip-bad-rows is given. The registry number is the key, so importing
+    /// the same file again changes nothing.
+    Import {
+        /// The CSV file.
+        file: PathBuf,
+        /// Import the good rows and report the bad ones.
+        #[arg(long)]
+        skip_bad_rows: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -95,6 +118,51 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let conn = db::connect(&settings).await?;
             migrate(&conn).await?;
             println!("migrations applied");
+            Ok(())
+        }
+        Command::Mediators {
+            command:
+                MediatorsCommand::Import {
+                    file,
+                    skip_bad_rows,
+                },
+        } => {
+            let text = std::fs::read_to_string(&file)
+                .with_context(|| format!("reading {}", file.display()))?;
+            let conn = db::connect(&settings).await?;
+            migrate(&conn).await?;
+            let bar = indicatif::ProgressBar::new(0);
+            bar.set_style(
+                indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} mediators")
+                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            );
+            let progress_bar = bar.clone();
+            let report = services::registry_import::import(
+                &conn,
+                Actor::System,
+                &text,
+                skip_bad_rows,
+                &move |done, total| {
+                    progress_bar.set_length(total);
+                    progress_bar.set_position(done);
+                },
+            )
+            .await
+            .map_err(|e| anyhow::anyhow!(describe(&e)))?;
+            bar.finish_and_clear();
+            for e in &report.errors {
+                eprintln!("line {}: {}: {}", e.line, e.column, e.message);
+            }
+            if !report.applied {
+                anyhow::bail!(
+                    "{} bad row(s); nothing was imported (use --skip-bad-rows to import the others)",
+                    report.errors.len()
+                );
+            }
+            println!(
+                "created {}, updated {}, unchanged {}, skipped {}",
+                report.created, report.updated, report.unchanged, report.skipped
+            );
             Ok(())
         }
         Command::User {

@@ -8,6 +8,7 @@ pub mod iin;
 pub mod mediator;
 pub mod password;
 pub mod primitives;
+pub mod registry_csv;
 pub mod slots;
 
 pub use email::EmailAddress;

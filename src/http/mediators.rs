@@ -21,6 +21,7 @@ use crate::AppState;
 use crate::domain::iin::IinBin;
 use crate::domain::mediator::{MediatorKind, MediatorStatus, Specialty};
 use crate::domain::primitives::parse_name;
+use crate::domain::registry_csv::parse_registry_number;
 use crate::domain::slots::{self, SlotRules};
 use crate::domain::{EmailAddress, Language, TimeZoneName};
 use crate::error::{AppError, AppResult, Fields, Problem, checked};
@@ -42,6 +43,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(free_slots))
         .routes(routes!(rotate_feed))
         .routes(routes!(calendar_feed))
+        .routes(routes!(import_registry))
 }
 
 #[derive(Serialize, ToSchema)]
@@ -148,18 +150,6 @@ pub struct UpdateMediator {
     pub max_active_cases: Option<i32>,
     pub timezone: Option<String>,
     pub status: Option<String>,
-}
-
-/// A registry number: letters, digits, dashes, dots and slashes.
-pub fn parse_registry_number(raw: &str) -> Result<String, String> {
-    let s = raw.trim();
-    if s.is_empty() || s.len() > 40 {
-        return Err("must be 1 to 40 characters long".into());
-    }
-    if !s.chars().all(|c| c.is_alphanumeric() || "-./".contains(c)) {
-        return Err("may contain only letters, digits, dashes, dots and slashes".into());
-    }
-    Ok(s.to_owned())
 }
 
 fn parse_set<T: Ord + std::str::FromStr<Err = String>>(
@@ -830,4 +820,65 @@ async fn calendar_feed(
         body,
     )
         .into_response())
+}
+
+// ---- registry import ------------------------------------------------------------------
+
+#[derive(Deserialize, IntoParams)]
+pub struct ImportParams {
+    /// Import the good rows and report the bad ones (default: all or nothing).
+    #[serde(default)]
+    pub skip_bad_rows: bool,
+}
+
+/// Imports the registry from a `text/csv` body (admin). Bad rows are named by
+/// line and column; nothing is written when any row is bad unless
+/// `skip_bad_rows=true`. Importing the same file twice changes nothing.
+#[utoipa::path(post, path = "/api/v1/admin/mediators/import", tag = "mediators",
+    params(ImportParams), request_body(content = String, content_type = "text/csv"),
+    security(("bearer" = [])), responses(
+    (status = 200, body = crate::services::registry_import::ImportReport),
+    (status = 422, body = Problem, content_type = "application/problem+json"),
+))]
+async fn import_registry(
+    State(state): State<AppState>,
+    Admin(caller): Admin,
+    ApiQuery(q): ApiQuery<ImportParams>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> AppResult<Json<crate::services::registry_import::ImportReport>> {
+    let is_csv = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.to_ascii_lowercase().starts_with("text/csv"));
+    if !is_csv {
+        return Err(AppError::UnsupportedMediaType(
+            "send the registry as text/csv".into(),
+        ));
+    }
+    let text = String::from_utf8(body.to_vec())
+        .map_err(|_| AppError::field("body", "is not UTF-8 text"))?;
+    let report = crate::services::registry_import::import(
+        &state.db,
+        crate::services::audit::Actor::User(caller.user_id),
+        &text,
+        q.skip_bad_rows,
+        &|_, _| {},
+    )
+    .await?;
+    if !report.applied {
+        return Err(AppError::Validation(
+            report
+                .errors
+                .into_iter()
+                .map(|e| {
+                    crate::error::FieldError::new(
+                        format!("line {}: {}", e.line, e.column),
+                        e.message,
+                    )
+                })
+                .collect(),
+        ));
+    }
+    Ok(Json(report))
 }

@@ -70,7 +70,7 @@ pub fn new_feed_secret() -> String {
     URL_SAFE_NO_PAD.encode(bytes)
 }
 
-async fn load_lists<C: ConnectionTrait>(
+pub(crate) async fn load_lists<C: ConnectionTrait>(
     db: &C,
     m: entity::mediators::Model,
 ) -> AppResult<MediatorRecord> {
@@ -238,7 +238,7 @@ fn registry_conflict(e: sea_orm::DbErr, number: &str) -> AppError {
 }
 
 /// Inserts a mediator inside `db` (a transaction); the caller writes the audit row.
-async fn insert<C: ConnectionTrait>(
+pub(crate) async fn insert<C: ConnectionTrait>(
     db: &C,
     input: &MediatorInput,
 ) -> AppResult<entity::mediators::Model> {
@@ -271,7 +271,7 @@ async fn insert<C: ConnectionTrait>(
 }
 
 /// Overwrites a mediator's registry fields inside `db`.
-async fn overwrite<C: ConnectionTrait>(
+pub(crate) async fn overwrite<C: ConnectionTrait>(
     db: &C,
     current: entity::mediators::Model,
     input: &MediatorInput,
@@ -297,7 +297,7 @@ async fn overwrite<C: ConnectionTrait>(
 }
 
 /// The registry fields of a stored mediator, for comparison with an input.
-fn as_input(r: &MediatorRecord) -> Option<MediatorInput> {
+pub(crate) fn as_input(r: &MediatorRecord) -> Option<MediatorInput> {
     let m = &r.mediator;
     Some(MediatorInput {
         name: m.name.clone(),

@@ -9,6 +9,7 @@ pub mod auth;
 pub mod courts;
 pub mod mediators;
 pub mod page;
+pub mod registry_import;
 pub mod users;
 
 use chrono::{DateTime, SubsecRound, Utc};

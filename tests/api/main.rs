@@ -12,4 +12,5 @@ mod errors;
 mod health;
 mod idempotency;
 mod mediators;
+mod registry_import;
 mod users;
