@@ -57,6 +57,8 @@ pub struct Settings {
     /// When external calendars are fetched again (six fields, seconds first);
     /// empty turns the job off.
     pub calendar_refresh_cron: String,
+    /// When certifications are checked (warn 30 days ahead, suspend after).
+    pub certification_cron: String,
 }
 
 impl Default for Settings {
@@ -82,6 +84,7 @@ impl Default for Settings {
             external_calendar_timeout_seconds: 10,
             external_calendar_max_bytes: 5 * 1024 * 1024,
             calendar_refresh_cron: "0 */30 * * * *".into(),
+            certification_cron: "0 0 1 * * *".into(),
         }
     }
 }

@@ -11,6 +11,8 @@ pub mod db;
 pub mod domain;
 pub mod error;
 pub mod http;
+pub mod jobs;
+pub mod mail;
 pub mod services;
 pub mod telemetry;
 
@@ -36,6 +38,29 @@ pub struct AppState {
     pub http_client: reqwest::Client,
 }
 
+impl AppState {
+    pub fn new(db: DatabaseConnection, settings: Settings) -> anyhow::Result<Self> {
+        let login_limiter = Arc::new(LoginLimiter::new(
+            settings.login_max_failures,
+            Duration::from_secs(settings.login_window_seconds),
+        ));
+        let timeout = Duration::from_secs(settings.external_calendar_timeout_seconds);
+        let http_client = reqwest::Client::builder()
+            .timeout(timeout)
+            .connect_timeout(timeout)
+            .redirect(reqwest::redirect::Policy::limited(5))
+            .user_agent(concat!("Kelisim/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .context("building the HTTP client")?;
+        Ok(Self {
+            db,
+            settings: Arc::new(settings),
+            login_limiter,
+            http_client,
+        })
+    }
+}
+
 /// A built service, ready to run.
 pub struct Application {
     listener: TcpListener,
@@ -58,30 +83,8 @@ impl Application {
         let listener = TcpListener::bind(settings.bind)
             .await
             .with_context(|| format!("listening on {}", settings.bind))?;
-        let login_limiter = Arc::new(LoginLimiter::new(
-            settings.login_max_failures,
-            Duration::from_secs(settings.login_window_seconds),
-        ));
-        let http_client = reqwest::Client::builder()
-            .timeout(Duration::from_secs(
-                settings.external_calendar_timeout_seconds,
-            ))
-            .connect_timeout(Duration::from_secs(
-                settings.external_calendar_timeout_seconds,
-            ))
-            .redirect(reqwest::redirect::Policy::limited(5))
-            .user_agent(concat!("Kelisim/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .context("building the HTTP client")?;
-        Ok(Self {
-            listener,
-            state: AppState {
-                db,
-                settings: Arc::new(settings),
-                login_limiter,
-                http_client,
-            },
-        })
+        let state = AppState::new(db, settings)?;
+        Ok(Self { listener, state })
     }
 
     pub fn port(&self) -> u16 {
@@ -103,10 +106,25 @@ impl Application {
             .context("reading the bound address")?;
         tracing::info!(%addr, "serving");
         let app = http::router(self.state.clone());
-        axum::serve(self.listener, app)
+        let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+        let transport = mail::delivery::Transport::from_settings(&self.state.settings)?;
+        let delivery = tokio::spawn(mail::delivery::run(
+            self.state.db.clone(),
+            self.state.settings.clone(),
+            transport,
+            stop_rx,
+        ));
+        let mut scheduler = jobs::start(self.state.clone()).await?;
+        let served = axum::serve(self.listener, app)
             .with_graceful_shutdown(shutdown)
             .await
-            .context("serving HTTP")?;
+            .context("serving HTTP");
+        let _ = stop_tx.send(true);
+        let _ = delivery.await;
+        if let Err(e) = scheduler.shutdown().await {
+            tracing::warn!(error = %e, "stopping the scheduler");
+        }
+        served?;
         self.state.db.clone().close().await.ok();
         tracing::info!("stopped");
         Ok(())

@@ -277,7 +277,12 @@ pub(crate) async fn overwrite<C: ConnectionTrait>(
     input: &MediatorInput,
 ) -> AppResult<entity::mediators::Model> {
     let id = current.id;
+    let recertified = current.certified_until != input.certified_until;
     let mut active: entity::mediators::ActiveModel = current.into();
+    if recertified {
+        // A new date deserves a new warning when it, too, draws near.
+        active.certification_warned_at = Set(None);
+    }
     active.user_id = Set(input.user_id);
     active.name = Set(input.name.clone());
     active.email = Set(input.email.as_str().to_owned());

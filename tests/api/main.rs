@@ -11,6 +11,7 @@ mod courts;
 mod errors;
 mod health;
 mod idempotency;
+mod jobs;
 mod mediators;
 mod registry_import;
 mod users;
