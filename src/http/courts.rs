@@ -26,6 +26,53 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(create_court, list_courts))
         .routes(routes!(get_court, update_court))
         .routes(routes!(create_room, list_rooms))
+        .routes(routes!(get_closed_days, put_closed_days))
+}
+
+#[derive(Deserialize, Serialize, ToSchema)]
+pub struct ClosedDays {
+    /// Dates (`YYYY-MM-DD`) on which the court holds no sessions.
+    pub days: Vec<chrono::NaiveDate>,
+}
+
+/// Days the court is closed (admin, or a clerk of that court).
+#[utoipa::path(get, path = "/api/v1/courts/{id}/closed-days", tag = "courts",
+    params(("id" = Uuid, Path)), security(("bearer" = [])), responses(
+    (status = 200, body = ClosedDays),
+    (status = 404, body = Problem, content_type = "application/problem+json"),
+))]
+async fn get_closed_days(
+    State(state): State<AppState>,
+    access: VisibleCourt,
+) -> AppResult<Json<ClosedDays>> {
+    let days = courts::closed_days(&state.db, access.court.id).await?;
+    Ok(Json(ClosedDays { days }))
+}
+
+/// Replaces the days the court is closed (admin); free slots leave them out.
+#[utoipa::path(put, path = "/api/v1/courts/{id}/closed-days", tag = "courts",
+    params(("id" = Uuid, Path)), request_body = ClosedDays, security(("bearer" = [])), responses(
+    (status = 200, body = ClosedDays),
+    (status = 404, body = Problem, content_type = "application/problem+json"),
+    (status = 422, body = Problem, content_type = "application/problem+json"),
+))]
+async fn put_closed_days(
+    State(state): State<AppState>,
+    Admin(_admin): Admin,
+    access: VisibleCourt,
+    ApiJson(body): ApiJson<ClosedDays>,
+) -> AppResult<Json<ClosedDays>> {
+    if body.days.len() > 2000 {
+        return Err(crate::error::AppError::field("days", "at most 2000 days"));
+    }
+    let days = courts::set_closed_days(
+        &state.db,
+        &access.caller,
+        access.court.id,
+        body.days.into_iter().collect(),
+    )
+    .await?;
+    Ok(Json(ClosedDays { days }))
 }
 
 #[derive(Serialize, ToSchema)]

@@ -204,3 +204,58 @@ pub async fn list_rooms(
     let rows = q.limit(page.limit + 1).all(db).await?;
     Ok(page::finish(rows, page.limit, |r| r.id))
 }
+
+/// Days on which a court holds no sessions (holidays), ascending.
+pub async fn closed_days(
+    db: &DatabaseConnection,
+    court_id: Uuid,
+) -> AppResult<Vec<chrono::NaiveDate>> {
+    use entity::court_closed_days::Column;
+    Ok(entity::court_closed_days::Entity::find()
+        .filter(Column::CourtId.eq(court_id))
+        .order_by_asc(Column::Day)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|d| d.day)
+        .collect())
+}
+
+/// Replaces the closed days of a court with the list given.
+pub async fn set_closed_days(
+    db: &DatabaseConnection,
+    actor: &Caller,
+    court_id: Uuid,
+    days: std::collections::BTreeSet<chrono::NaiveDate>,
+) -> AppResult<Vec<chrono::NaiveDate>> {
+    use entity::court_closed_days::{ActiveModel, Column, Entity};
+    let txn = db.begin().await?;
+    Entity::delete_many()
+        .filter(Column::CourtId.eq(court_id))
+        .exec(&txn)
+        .await?;
+    let list: Vec<chrono::NaiveDate> = days.into_iter().collect();
+    for chunk in list.chunks(500) {
+        Entity::insert_many(chunk.iter().map(|d| ActiveModel {
+            court_id: Set(court_id),
+            day: Set(*d),
+            note: Set(None),
+        }))
+        .exec(&txn)
+        .await?;
+    }
+    audit::record(
+        &txn,
+        Entry::new(
+            Actor::User(actor.user_id),
+            "court.closed_days_set",
+            "court",
+            court_id,
+        )
+        .court(Some(court_id))
+        .details(serde_json::json!({"days": list.len()})),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(list)
+}

@@ -745,3 +745,47 @@ async fn the_calendar_feed_is_read_by_an_independent_parser_and_can_be_rotated()
     problem(app.get(&path, None).await, StatusCode::NOT_FOUND).await;
     assert_eq!(app.get(&new_path, None).await.status(), StatusCode::OK);
 }
+
+#[tokio::test]
+async fn a_court_closed_day_has_no_free_slots() {
+    let app = spawn_app().await;
+    let (court, mediator, token) = court_and_mediator(&app, "KZ-1100").await;
+    set_monday_mornings(&app, mediator, &token).await;
+    let resp = app
+        .request(
+            Method::PUT,
+            &format!("/api/v1/courts/{court}/closed-days"),
+            Some(&app.admin_token),
+            Some(json!({"days": ["2025-06-02"]})),
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert!(
+        slot_starts(&app, mediator, utc(2025, 6, 2, 0, 0), utc(2025, 6, 3, 0, 0))
+            .await
+            .is_empty()
+    );
+    assert_eq!(
+        slot_starts(
+            &app,
+            mediator,
+            utc(2025, 6, 9, 0, 0),
+            utc(2025, 6, 10, 0, 0)
+        )
+        .await
+        .len(),
+        13
+    );
+    let bad = app
+        .request(
+            Method::PUT,
+            &format!("/api/v1/courts/{court}/closed-days"),
+            Some(&app.admin_token),
+            Some(json!({"days": ["2025-13-01"]})),
+        )
+        .await;
+    assert_eq!(
+        error_fields(&problem(bad, StatusCode::UNPROCESSABLE_ENTITY).await),
+        ["days[0]"]
+    );
+}
