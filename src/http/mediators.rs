@@ -722,7 +722,7 @@ async fn free_slots(
     ApiPath(id): ApiPath<Uuid>,
     ApiQuery(q): ApiQuery<FreeSlotParams>,
 ) -> AppResult<Json<FreeSlots>> {
-    let (record, _) = mediators::load_for(&state.db, &caller, id).await?;
+    let (mediator, court_ids, _) = mediators::access_for(&state.db, &caller, id).await?;
     let mut f = Fields::default();
     if q.to <= q.from {
         f.push("to", "must be after from");
@@ -741,7 +741,10 @@ async fn free_slots(
         grid_minutes: state.settings.slot_grid_minutes,
         buffer: chrono::Duration::minutes(i64::from(state.settings.session_buffer_minutes)),
     };
-    let slots = mediators::free_slots(&state.db, &record, q.from, q.to, &rules, q.court_id).await?;
+    let slots = mediators::free_slots(
+        &state.db, &mediator, &court_ids, q.from, q.to, &rules, q.court_id,
+    )
+    .await?;
     Ok(Json(FreeSlots {
         items: slots
             .into_iter()

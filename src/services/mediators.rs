@@ -106,32 +106,53 @@ pub(crate) async fn load_lists<C: ConnectionTrait>(
     })
 }
 
-/// The mediator and how far `caller` may go with it; not found when the
-/// caller may not even read it.
+/// The mediator, the courts it serves, and how far `caller` may go with it;
+/// not found when the caller may not even read it. Two queries: the hot path
+/// of free slots uses this rather than [`load_for`].
+pub async fn access_for(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    id: Uuid,
+) -> AppResult<(entity::mediators::Model, Vec<Uuid>, Access)> {
+    let not_found = || AppError::not_found("mediator");
+    let (m, court_ids) = tokio::try_join!(
+        async {
+            entity::mediators::Entity::find_by_id(id)
+                .one(db)
+                .await
+                .map_err(AppError::from)
+        },
+        async {
+            use entity::mediator_courts::{Column, Entity};
+            Entity::find()
+                .select_only()
+                .column(Column::CourtId)
+                .filter(Column::MediatorId.eq(id))
+                .order_by_asc(Column::CourtId)
+                .into_tuple::<Uuid>()
+                .all(db)
+                .await
+                .map_err(AppError::from)
+        },
+    )?;
+    let m = m.ok_or_else(not_found)?;
+    let access = match caller.role {
+        Role::Admin => Access::Manage,
+        Role::Mediator if m.user_id == Some(caller.user_id) => Access::Manage,
+        Role::Clerk if caller.court_id.is_some_and(|c| court_ids.contains(&c)) => Access::Read,
+        _ => return Err(not_found()),
+    };
+    Ok((m, court_ids, access))
+}
+
+/// The whole registry entry and how far `caller` may go with it.
 pub async fn load_for(
     db: &DatabaseConnection,
     caller: &Caller,
     id: Uuid,
 ) -> AppResult<(MediatorRecord, Access)> {
-    let not_found = || AppError::not_found("mediator");
-    let m = entity::mediators::Entity::find_by_id(id)
-        .one(db)
-        .await?
-        .ok_or_else(not_found)?;
-    let record = load_lists(db, m).await?;
-    let access = match caller.role {
-        Role::Admin => Access::Manage,
-        Role::Mediator if record.mediator.user_id == Some(caller.user_id) => Access::Manage,
-        Role::Clerk
-            if caller
-                .court_id
-                .is_some_and(|c| record.court_ids.contains(&c)) =>
-        {
-            Access::Read
-        }
-        _ => return Err(not_found()),
-    };
-    Ok((record, access))
+    let (m, _, access) = access_for(db, caller, id).await?;
+    Ok((load_lists(db, m).await?, access))
 }
 
 /// Like [`load_for`], but the caller must be allowed to manage the mediator:
@@ -647,7 +668,7 @@ pub async fn import_busy(
     .await
     .map_err(|e| AppError::internal("expanding a calendar", e))?;
     let blocks = match parsed {
-        Ok(b) => b,
+        Ok(b) => split_into_days(b),
         Err(e) => {
             record_calendar_error(db, mediator.id, url, &e.to_string()).await?;
             return Err(AppError::field("calendar", e.to_string()));
@@ -681,6 +702,20 @@ pub async fn import_busy(
     active.update(&txn).await?;
     txn.commit().await?;
     Ok(blocks.len())
+}
+
+/// Cuts blocks longer than [`LONGEST_BUSY_PIECE`] into consecutive pieces.
+fn split_into_days(blocks: Vec<crate::calendar::import::BusyBlock>) -> Vec<Interval> {
+    let mut out = Vec::with_capacity(blocks.len());
+    for b in blocks {
+        let mut start = b.start;
+        while b.end - start > LONGEST_BUSY_PIECE {
+            out.push(Interval::new(start, start + LONGEST_BUSY_PIECE));
+            start += LONGEST_BUSY_PIECE;
+        }
+        out.push(Interval::new(start, b.end));
+    }
+    out
 }
 
 /// Keeps the last good busy blocks and records why the newest fetch failed,
@@ -762,65 +797,101 @@ fn without_url(e: &reqwest::Error) -> String {
 
 // ---- free slots --------------------------------------------------------------
 
-/// Free slots of a mediator in `[from, to)`.
+/// The longest session that can be booked; lets the session query use a
+/// lower bound on `starts_at` and so its index.
+pub const LONGEST_SESSION: Duration = Duration::hours(8);
+
+/// Busy blocks are stored cut into pieces of at most a day, for the same
+/// reason (see [`import_busy`]).
+pub const LONGEST_BUSY_PIECE: Duration = Duration::days(1);
+
+type Span = (DateTime<Utc>, DateTime<Utc>);
+
+/// Free slots of a mediator in `[from, to)`. `court_ids` are the courts the
+/// mediator serves (their closed days apply unless `court_id` names one).
+#[allow(clippy::too_many_arguments)]
 pub async fn free_slots(
     db: &DatabaseConnection,
-    mediator: &MediatorRecord,
+    mediator: &entity::mediators::Model,
+    court_ids: &[Uuid],
     from: DateTime<Utc>,
     to: DateTime<Utc>,
     rules: &SlotRules,
     court_id: Option<Uuid>,
 ) -> AppResult<Vec<Interval>> {
-    let id = mediator.mediator.id;
-    let tz = TimeZoneName::parse(&mediator.mediator.timezone)
+    let id = mediator.id;
+    let tz = TimeZoneName::parse(&mediator.timezone)
         .map(|t| t.tz())
         .map_err(|e| AppError::internal("reading a mediator's zone", anyhow::anyhow!(e)))?;
-    let weekly = weekly(db, id).await?;
+    let pad = rules.buffer.max(Duration::zero());
+    let courts: Vec<Uuid> = court_id.map_or_else(|| court_ids.to_vec(), |c| vec![c]);
+    // The five reads are independent: run them at once.
+    let (weekly, time_off, sessions, busy, closed) = tokio::try_join!(
+        weekly(db, id),
+        async {
+            use entity::time_off::{Column, Entity};
+            Entity::find()
+                .select_only()
+                .columns([Column::StartsAt, Column::EndsAt])
+                .filter(Column::MediatorId.eq(id))
+                .filter(Column::EndsAt.gt(from))
+                .filter(Column::StartsAt.lt(to))
+                .into_tuple::<Span>()
+                .all(db)
+                .await
+                .map_err(AppError::from)
+        },
+        async {
+            use entity::sessions::{Column, Entity};
+            Entity::find()
+                .select_only()
+                .columns([Column::StartsAt, Column::EndsAt])
+                .filter(Column::MediatorId.eq(id))
+                .filter(Column::StartsAt.gt(from - pad - LONGEST_SESSION))
+                .filter(Column::StartsAt.lt(to + pad))
+                .filter(Column::Status.ne("cancelled"))
+                .into_tuple::<Span>()
+                .all(db)
+                .await
+                .map_err(AppError::from)
+        },
+        async {
+            use entity::busy_blocks::{Column, Entity};
+            Entity::find()
+                .select_only()
+                .columns([Column::StartsAt, Column::EndsAt])
+                .filter(Column::MediatorId.eq(id))
+                .filter(Column::StartsAt.gt(from - LONGEST_BUSY_PIECE))
+                .filter(Column::StartsAt.lt(to))
+                .into_tuple::<Span>()
+                .all(db)
+                .await
+                .map_err(AppError::from)
+        },
+        async {
+            // A day on which any of the courts is closed is not offered.
+            use entity::court_closed_days::{Column, Entity};
+            Entity::find()
+                .select_only()
+                .column(Column::Day)
+                .filter(Column::CourtId.is_in(courts))
+                .filter(Column::Day.gte((from - Duration::days(1)).date_naive()))
+                .filter(Column::Day.lte((to + Duration::days(1)).date_naive()))
+                .into_tuple::<NaiveDate>()
+                .all(db)
+                .await
+                .map_err(AppError::from)
+        },
+    )?;
     if weekly.is_empty() {
         return Ok(Vec::new());
     }
-    let pad = rules.buffer.max(Duration::zero());
-    let time_off: Vec<Interval> = entity::time_off::Entity::find()
-        .filter(entity::time_off::Column::MediatorId.eq(id))
-        .filter(entity::time_off::Column::EndsAt.gt(from))
-        .filter(entity::time_off::Column::StartsAt.lt(to))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|t| Interval::new(t.starts_at, t.ends_at))
-        .collect();
-    let sessions: Vec<Interval> = entity::sessions::Entity::find()
-        .filter(entity::sessions::Column::MediatorId.eq(id))
-        .filter(entity::sessions::Column::Status.ne("cancelled"))
-        .filter(entity::sessions::Column::EndsAt.gt(from - pad))
-        .filter(entity::sessions::Column::StartsAt.lt(to + pad))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|s| Interval::new(s.starts_at, s.ends_at))
-        .collect();
-    let busy: Vec<Interval> = entity::busy_blocks::Entity::find()
-        .filter(entity::busy_blocks::Column::MediatorId.eq(id))
-        .filter(entity::busy_blocks::Column::EndsAt.gt(from))
-        .filter(entity::busy_blocks::Column::StartsAt.lt(to))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|b| Interval::new(b.starts_at, b.ends_at))
-        .collect();
-    // Closed days of the court asked about, or of every court the mediator
-    // serves: a day on which any of them is closed is not offered.
-    let courts: Vec<Uuid> = court_id.map_or_else(|| mediator.court_ids.clone(), |c| vec![c]);
-    let closed: Vec<NaiveDate> = entity::court_closed_days::Entity::find()
-        .filter(entity::court_closed_days::Column::CourtId.is_in(courts))
-        .filter(entity::court_closed_days::Column::Day.gte((from - Duration::days(1)).date_naive()))
-        .filter(entity::court_closed_days::Column::Day.lte((to + Duration::days(1)).date_naive()))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|d| d.day)
-        .collect();
-    let blocked = Busy::new(time_off, sessions, busy);
+    let spans = |v: Vec<Span>| {
+        v.into_iter()
+            .map(|(s, e)| Interval::new(s, e))
+            .collect::<Vec<_>>()
+    };
+    let blocked = Busy::new(spans(time_off), spans(sessions), spans(busy));
     Ok(slots::free_slots(
         tz, &weekly, &blocked, &closed, from, to, rules, None,
     ))

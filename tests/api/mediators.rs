@@ -789,3 +789,43 @@ async fn a_court_closed_day_has_no_free_slots() {
         ["days[0]"]
     );
 }
+
+#[tokio::test]
+async fn a_busy_event_of_several_days_blocks_every_one_of_them() {
+    let app = spawn_app().await;
+    let (_, mediator, token) = court_and_mediator(&app, "KZ-1200").await;
+    set_monday_mornings(&app, mediator, &token).await;
+    // Friday 1 January to Wednesday 6 January 2027, all day: covers Monday the 4th.
+    let ics = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//T//EN\r\nBEGIN:VEVENT\r\nUID:v@t\r\n\
+DTSTAMP:20261101T000000Z\r\nDTSTART;VALUE=DATE:20270101\r\nDTEND;VALUE=DATE:20270106\r\n\
+SUMMARY:Holiday\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n";
+    let resp = app
+        .client
+        .put(format!(
+            "{}/api/v1/mediators/{mediator}/external-calendar",
+            app.address
+        ))
+        .bearer_auth(&token)
+        .header("content-type", "text/calendar")
+        .body(ics)
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert!(
+        slot_starts(&app, mediator, utc(2027, 1, 4, 0, 0), utc(2027, 1, 5, 0, 0))
+            .await
+            .is_empty()
+    );
+    assert_eq!(
+        slot_starts(
+            &app,
+            mediator,
+            utc(2027, 1, 11, 0, 0),
+            utc(2027, 1, 12, 0, 0)
+        )
+        .await
+        .len(),
+        13
+    );
+}
