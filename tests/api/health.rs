@@ -52,6 +52,12 @@ async fn the_openapi_document_is_3_1_and_lists_the_endpoints() {
         "/api/v1/courts",
         "/api/v1/courts/{id}/rooms",
         "/api/v1/users",
+        "/api/v1/mediators",
+        "/api/v1/mediators/{id}/availability",
+        "/api/v1/mediators/{id}/free-slots",
+        "/api/v1/mediators/{id}/external-calendar",
+        "/api/v1/admin/mediators/import",
+        "/calendar/{file}",
     ] {
         assert!(doc["paths"].get(path).is_some(), "{path} is documented");
     }
