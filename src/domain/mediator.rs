@@ -81,6 +81,30 @@ string_enum!(
     }
 );
 
+/// Most cases a mediator may carry at once.
+pub const MAX_ACTIVE_CASES_LIMIT: i32 = 200;
+
+/// A registry number: letters, digits, dashes, dots and slashes.
+pub fn parse_registry_number(raw: &str) -> Result<String, String> {
+    let s = raw.trim();
+    if s.is_empty() || s.len() > 40 {
+        return Err("must be 1 to 40 characters long".into());
+    }
+    if !s.chars().all(|c| c.is_alphanumeric() || "-./".contains(c)) {
+        return Err("may contain only letters, digits, dashes, dots and slashes".into());
+    }
+    Ok(s.to_owned())
+}
+
+/// The maximum number of active cases: 1 to [`MAX_ACTIVE_CASES_LIMIT`].
+pub fn parse_max_active_cases(n: i32) -> Result<i32, String> {
+    if (1..=MAX_ACTIVE_CASES_LIMIT).contains(&n) {
+        Ok(n)
+    } else {
+        Err(format!("must be between 1 and {MAX_ACTIVE_CASES_LIMIT}"))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

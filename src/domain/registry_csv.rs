@@ -10,7 +10,9 @@ use std::collections::{BTreeSet, HashMap};
 
 use chrono::NaiveDate;
 
-use super::mediator::{MediatorKind, MediatorStatus, Specialty};
+use super::mediator::{
+    MediatorKind, MediatorStatus, Specialty, parse_max_active_cases, parse_registry_number,
+};
 use super::primitives::parse_name;
 use super::{CourtCode, EmailAddress, Language, TimeZoneName};
 
@@ -51,18 +53,6 @@ pub struct RowError {
     pub line: u64,
     pub column: String,
     pub message: String,
-}
-
-/// A registry number: letters, digits, dashes, dots and slashes.
-pub fn parse_registry_number(raw: &str) -> Result<String, String> {
-    let s = raw.trim();
-    if s.is_empty() || s.len() > 40 {
-        return Err("must be 1 to 40 characters long".into());
-    }
-    if !s.chars().all(|c| c.is_alphanumeric() || "-./".contains(c)) {
-        return Err("may contain only letters, digits, dashes, dots and slashes".into());
-    }
-    Ok(s.to_owned())
 }
 
 fn list(raw: &str) -> impl Iterator<Item = &str> {
@@ -179,9 +169,8 @@ pub fn parse(text: &str) -> (Vec<RegistryRow>, Vec<RowError>) {
             "max_active_cases",
             get("max_active_cases")
                 .parse::<i32>()
-                .ok()
-                .filter(|n| (1..=200).contains(n))
-                .ok_or_else(|| "must be a whole number from 1 to 200".to_owned())
+                .map_err(|_| "must be a whole number".to_owned())
+                .and_then(parse_max_active_cases)
         );
         let timezone = field!("timezone", TimeZoneName::parse(get("timezone")));
         let status_raw = get("status");

@@ -19,9 +19,10 @@ use super::auth::{Admin, Auth};
 use super::extract::{ApiJson, ApiPath, ApiQuery, parse_json};
 use crate::AppState;
 use crate::domain::iin::IinBin;
-use crate::domain::mediator::{MediatorKind, MediatorStatus, Specialty};
+use crate::domain::mediator::{
+    MediatorKind, MediatorStatus, Specialty, parse_max_active_cases, parse_registry_number,
+};
 use crate::domain::primitives::parse_name;
-use crate::domain::registry_csv::parse_registry_number;
 use crate::domain::slots::{self, SlotRules};
 use crate::domain::{EmailAddress, Language, TimeZoneName};
 use crate::error::{AppError, AppResult, Fields, Problem, checked};
@@ -180,9 +181,10 @@ pub fn parse_mediator(body: CreateMediator, f: &mut Fields) -> Option<MediatorIn
     if body.languages.is_empty() {
         f.push("languages", "must name at least one language");
     }
-    if !(1..=200).contains(&body.max_active_cases) {
-        f.push("max_active_cases", "must be between 1 and 200");
-    }
+    let max_active_cases = f.check(
+        "max_active_cases",
+        parse_max_active_cases(body.max_active_cases),
+    );
     let timezone = f.check("timezone", TimeZoneName::parse(&body.timezone));
     let status = f.check(
         "status",
@@ -201,7 +203,7 @@ pub fn parse_mediator(body: CreateMediator, f: &mut Fields) -> Option<MediatorIn
         specialties,
         languages,
         court_ids: body.court_ids.into_iter().collect(),
-        max_active_cases: body.max_active_cases,
+        max_active_cases: max_active_cases?,
         timezone: timezone?,
         status: status?,
     })
