@@ -173,6 +173,7 @@ async fn seed(db: &DatabaseConnection, args: &Args) -> anyhow::Result<serde_json
         external_calendar_error: Set(None),
         external_calendar_fetched_at: Set(None),
         certification_warned_at: Set(None),
+        calendar_version: Set(0),
         created_at: Set(now),
         updated_at: Set(now),
     }
@@ -400,12 +401,12 @@ fn app(e: kelisim::error::AppError) -> anyhow::Error {
     anyhow::anyhow!("{e:?}")
 }
 
-/// Times, in this process and one at a time, every database read a
-/// free-slots request makes (as `services::mediators` does them; the service
-/// runs the five calendar reads concurrently), and the whole request minus
-/// HTTP (what the handler calls, then JSON), for one
-/// weekday (Tuesday 2 March 2027) and for 60 days from Monday 1 March 2027.
-/// Each step runs `n` times; medians in microseconds.
+/// Times, in this process and one at a time, the parts of a free-slots
+/// request: authentication, the calendar version check (what a cached
+/// calendar costs), loading the whole calendar (what a change costs the next
+/// request), the slot computation, and the whole request minus HTTP (then
+/// JSON), for one weekday (Tuesday 2 March 2027) and for 60 days from Monday
+/// 1 March 2027. Each step runs `n` times; medians in microseconds.
 async fn profile(
     db: &DatabaseConnection,
     settings: &Settings,
@@ -413,9 +414,8 @@ async fn profile(
     n: usize,
 ) -> anyhow::Result<serde_json::Value> {
     use kelisim::domain::slots::SlotRules;
-    use kelisim::services::{auth, mediators};
-    use sea_orm::{ColumnTrait, QueryFilter, QuerySelect};
-    type Span = (DateTime<Utc>, DateTime<Utc>);
+    use kelisim::services::auth;
+    use kelisim::services::availability::{self, CalendarCache};
 
     let limiter = auth::LoginLimiter::new(1000, std::time::Duration::from_secs(300));
     let token = auth::issue_token(
@@ -428,16 +428,16 @@ async fn profile(
     .await
     .map_err(app)?
     .token;
-    let caller = auth::authenticate(db, &token).await.map_err(app)?;
-    let (mediator, court_ids, _) = mediators::access_for(db, &caller, mediator_id)
-        .await
-        .map_err(app)?;
     let rules = SlotRules {
         duration: Duration::minutes(60),
         grid_minutes: settings.slot_grid_minutes,
         buffer: Duration::minutes(i64::from(settings.session_buffer_minutes)),
     };
-    let pad = rules.buffer.max(Duration::zero());
+    let cache = CalendarCache::default();
+    let calendar = availability::calendar(db, &cache, mediator_id)
+        .await
+        .map_err(app)?
+        .context("the seeded mediator")?;
     let day = NaiveDate::from_ymd_opt(2027, 3, 2).expect("date");
     let day_range = (local(day, 0), local(day + Duration::days(1), 0));
     let first = NaiveDate::from_ymd_opt(2027, 3, 1).expect("date");
@@ -460,109 +460,43 @@ async fn profile(
         .await?,
     );
     out.insert(
-        "access_for (mediator + courts, concurrent)".into(),
+        "calendar, cached (version check)".into(),
         time(n, || async {
-            mediators::access_for(db, &caller, mediator_id)
+            availability::calendar(db, &cache, mediator_id)
                 .await
                 .map_err(app)
         })
         .await?,
     );
     out.insert(
-        "weekly".into(),
+        "calendar, loaded (after a change)".into(),
         time(n, || async {
-            mediators::weekly(db, mediator_id).await.map_err(app)
+            availability::calendar(db, &CalendarCache::default(), mediator_id)
+                .await
+                .map_err(app)
         })
         .await?,
     );
     for (label, (from, to)) in [("day", day_range), ("60d", range60)] {
         out.insert(
-            format!("time_off {label}"),
+            format!("slot computation {label}"),
             time(n, || async {
-                use entity::time_off::{Column, Entity};
-                Ok(Entity::find()
-                    .select_only()
-                    .columns([Column::StartsAt, Column::EndsAt])
-                    .filter(Column::MediatorId.eq(mediator_id))
-                    .filter(Column::EndsAt.gt(from))
-                    .filter(Column::StartsAt.lt(to))
-                    .into_tuple::<Span>()
-                    .all(db)
-                    .await?)
+                Ok(calendar.free_slots(from, to, &rules, None, None))
             })
             .await?,
         );
-        out.insert(
-            format!("sessions {label}"),
-            time(n, || async {
-                use entity::sessions::{Column, Entity};
-                Ok(Entity::find()
-                    .select_only()
-                    .columns([Column::StartsAt, Column::EndsAt])
-                    .filter(Column::MediatorId.eq(mediator_id))
-                    .filter(Column::StartsAt.gt(from - pad - mediators::LONGEST_SESSION))
-                    .filter(Column::StartsAt.lt(to + pad))
-                    .filter(Column::Status.ne("cancelled"))
-                    .into_tuple::<Span>()
-                    .all(db)
-                    .await?)
-            })
-            .await?,
-        );
-        out.insert(
-            format!("busy_blocks {label}"),
-            time(n, || async {
-                use entity::busy_blocks::{Column, Entity};
-                Ok(Entity::find()
-                    .select_only()
-                    .columns([Column::StartsAt, Column::EndsAt])
-                    .filter(Column::MediatorId.eq(mediator_id))
-                    .filter(Column::StartsAt.gt(from - mediators::LONGEST_BUSY_PIECE))
-                    .filter(Column::StartsAt.lt(to))
-                    .into_tuple::<Span>()
-                    .all(db)
-                    .await?)
-            })
-            .await?,
-        );
-        out.insert(
-            format!("closed_days {label}"),
-            time(n, || async {
-                use entity::court_closed_days::{Column, Entity};
-                Ok(Entity::find()
-                    .select_only()
-                    .column(Column::Day)
-                    .filter(Column::CourtId.is_in(court_ids.clone()))
-                    .filter(Column::Day.gte((from - Duration::days(1)).date_naive()))
-                    .filter(Column::Day.lte((to + Duration::days(1)).date_naive()))
-                    .into_tuple::<NaiveDate>()
-                    .all(db)
-                    .await?)
-            })
-            .await?,
-        );
-        out.insert(
-            format!("services::mediators::free_slots {label}"),
-            time(n, || async {
-                mediators::free_slots(db, &mediator, &court_ids, from, to, &rules, None)
-                    .await
-                    .map_err(app)
-            })
-            .await?,
-        );
-        // What the handler does, minus HTTP: authenticate, load the
-        // mediator, compute, serialise.
+        // What the handler does, minus HTTP: authenticate, check the cached
+        // calendar, compute, serialise.
         out.insert(
             format!("whole request without HTTP {label}"),
             time(n, || async {
                 let caller = auth::authenticate(db, &token).await.map_err(app)?;
-                let (mediator, court_ids, _) = mediators::access_for(db, &caller, mediator_id)
+                let calendar = availability::calendar(db, &cache, mediator_id)
                     .await
-                    .map_err(app)?;
-                let slots =
-                    mediators::free_slots(db, &mediator, &court_ids, from, to, &rules, None)
-                        .await
-                        .map_err(app)?;
+                    .map_err(app)?
+                    .filter(|c| c.access(&caller).is_some())
+                    .context("the seeded mediator")?;
+                let slots = calendar.free_slots(from, to, &rules, None, None);
                 let items: Vec<serde_json::Value> = slots
                     .iter()
                     .map(|s| serde_json::json!({"starts_at": s.start, "ends_at": s.end}))

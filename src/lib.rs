@@ -36,6 +36,8 @@ pub struct AppState {
     pub login_limiter: Arc<LoginLimiter>,
     /// Outgoing HTTP, for mediators' external calendars.
     pub http_client: reqwest::Client,
+    /// Mediators' calendars, checked against the database before each use.
+    pub calendars: Arc<services::availability::CalendarCache>,
 }
 
 impl AppState {
@@ -57,6 +59,7 @@ impl AppState {
             settings: Arc::new(settings),
             login_limiter,
             http_client,
+            calendars: Arc::default(),
         })
     }
 }

@@ -31,6 +31,9 @@ pub struct Model {
     pub external_calendar_error: Option<String>,
     pub external_calendar_fetched_at: Option<DateTimeUtc>,
     pub certification_warned_at: Option<DateTimeUtc>,
+    /// Raised with every change to what decides the mediator's free time;
+    /// caches of the calendar compare it before use. Defaults to 0.
+    pub calendar_version: i64,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

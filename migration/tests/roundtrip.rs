@@ -287,6 +287,7 @@ async fn exercise(db: &DatabaseConnection) -> Result<(), DbErr> {
         external_calendar_error: None,
         external_calendar_fetched_at: Some(at(8)),
         certification_warned_at: None,
+        calendar_version: 0,
         created_at: at(9),
         updated_at: at(10),
     };

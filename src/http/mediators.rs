@@ -26,6 +26,7 @@ use crate::domain::primitives::parse_name;
 use crate::domain::slots::{self, SlotRules};
 use crate::domain::{EmailAddress, Language, TimeZoneName};
 use crate::error::{AppError, AppResult, Fields, Problem, checked};
+use crate::services::availability;
 use crate::services::mediators::{self, Access, MediatorInput, MediatorRecord};
 use crate::services::page::PageRequest;
 
@@ -724,7 +725,6 @@ async fn free_slots(
     ApiPath(id): ApiPath<Uuid>,
     ApiQuery(q): ApiQuery<FreeSlotParams>,
 ) -> AppResult<Json<FreeSlots>> {
-    let (mediator, court_ids, _) = mediators::access_for(&state.db, &caller, id).await?;
     let mut f = Fields::default();
     if q.to <= q.from {
         f.push("to", "must be after from");
@@ -743,10 +743,11 @@ async fn free_slots(
         grid_minutes: state.settings.slot_grid_minutes,
         buffer: chrono::Duration::minutes(i64::from(state.settings.session_buffer_minutes)),
     };
-    let slots = mediators::free_slots(
-        &state.db, &mediator, &court_ids, q.from, q.to, &rules, q.court_id,
-    )
-    .await?;
+    let calendar = availability::calendar(&state.db, &state.calendars, id)
+        .await?
+        .filter(|c| c.access(&caller).is_some())
+        .ok_or_else(|| AppError::not_found("mediator"))?;
+    let slots = calendar.free_slots(q.from, q.to, &rules, q.court_id, None);
     Ok(Json(FreeSlots {
         items: slots
             .into_iter()

@@ -244,6 +244,7 @@ pub async fn set_closed_days(
         .exec(&txn)
         .await?;
     }
+    super::availability::touch_court(&txn, court_id).await?;
     audit::record(
         &txn,
         Entry::new(

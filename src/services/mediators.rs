@@ -20,11 +20,12 @@ use uuid::Uuid;
 
 use super::audit::{self, Actor, Entry};
 use super::auth::Caller;
+use super::availability;
 use super::page::{self, PageRequest};
 use super::{new_id, now};
 use crate::domain::iin::IinBin;
 use crate::domain::mediator::{MediatorKind, MediatorStatus, Specialty};
-use crate::domain::slots::{self, Busy, Interval, SlotRules, WeeklyInterval};
+use crate::domain::slots::{Interval, WeeklyInterval};
 use crate::domain::{EmailAddress, Language, Role, TimeZoneName};
 use crate::error::{AppError, AppResult, unique_violation};
 
@@ -136,13 +137,21 @@ pub async fn access_for(
         },
     )?;
     let m = m.ok_or_else(not_found)?;
-    let access = match caller.role {
-        Role::Admin => Access::Manage,
-        Role::Mediator if m.user_id == Some(caller.user_id) => Access::Manage,
-        Role::Clerk if caller.court_id.is_some_and(|c| court_ids.contains(&c)) => Access::Read,
-        _ => return Err(not_found()),
-    };
+    let access = access_of(caller, m.user_id, &court_ids).ok_or_else(not_found)?;
     Ok((m, court_ids, access))
+}
+
+/// How far `caller` may go with the mediator whose login is `user_id` and who
+/// serves `court_ids`; `None` when they may not even see it.
+pub fn access_of(caller: &Caller, user_id: Option<Uuid>, court_ids: &[Uuid]) -> Option<Access> {
+    match caller.role {
+        Role::Admin => Some(Access::Manage),
+        Role::Mediator if user_id == Some(caller.user_id) => Some(Access::Manage),
+        Role::Clerk if caller.court_id.is_some_and(|c| court_ids.contains(&c)) => {
+            Some(Access::Read)
+        }
+        _ => None,
+    }
 }
 
 /// The whole registry entry and how far `caller` may go with it.
@@ -281,6 +290,7 @@ pub(crate) async fn insert<C: ConnectionTrait>(
         external_calendar_error: Set(None),
         external_calendar_fetched_at: Set(None),
         certification_warned_at: Set(None),
+        calendar_version: Set(0),
         created_at: Set(at),
         updated_at: Set(at),
     }
@@ -318,6 +328,8 @@ pub(crate) async fn overwrite<C: ConnectionTrait>(
         .update(db)
         .await
         .map_err(|e| registry_conflict(e, &input.registry_number))?;
+    // Courts, zone and login may have changed.
+    availability::touch(db, id).await?;
     write_lists(db, id, input).await?;
     Ok(m)
 }
@@ -507,6 +519,7 @@ pub async fn set_weekly(
         .exec(&txn)
         .await?;
     }
+    availability::touch(&txn, mediator_id).await?;
     audit::record(
         &txn,
         Entry::new(
@@ -540,6 +553,7 @@ pub async fn add_time_off(
     }
     .insert(&txn)
     .await?;
+    availability::touch(&txn, mediator_id).await?;
     audit::record(
         &txn,
         Entry::new(
@@ -580,6 +594,7 @@ pub async fn delete_time_off(
     if res.rows_affected == 0 {
         return Err(AppError::not_found("time off"));
     }
+    availability::touch(&txn, mediator_id).await?;
     audit::record(
         &txn,
         Entry::new(
@@ -700,6 +715,7 @@ pub async fn import_busy(
     active.external_calendar_fetched_at = Set(Some(at));
     active.updated_at = Set(at);
     active.update(&txn).await?;
+    availability::touch(&txn, mediator.id).await?;
     txn.commit().await?;
     Ok(blocks.len())
 }
@@ -797,105 +813,12 @@ fn without_url(e: &reqwest::Error) -> String {
 
 // ---- free slots --------------------------------------------------------------
 
-/// The longest session that can be booked; lets the session query use a
-/// lower bound on `starts_at` and so its index.
+/// The longest session that can be booked.
 pub const LONGEST_SESSION: Duration = Duration::hours(8);
 
-/// Busy blocks are stored cut into pieces of at most a day, for the same
-/// reason (see [`import_busy`]).
+/// Busy blocks are stored cut into pieces of at most a day, so that a query
+/// of a time range can bound `starts_at` from below and use its index.
 pub const LONGEST_BUSY_PIECE: Duration = Duration::days(1);
-
-type Span = (DateTime<Utc>, DateTime<Utc>);
-
-/// Free slots of a mediator in `[from, to)`. `court_ids` are the courts the
-/// mediator serves (their closed days apply unless `court_id` names one).
-#[allow(clippy::too_many_arguments)]
-pub async fn free_slots(
-    db: &DatabaseConnection,
-    mediator: &entity::mediators::Model,
-    court_ids: &[Uuid],
-    from: DateTime<Utc>,
-    to: DateTime<Utc>,
-    rules: &SlotRules,
-    court_id: Option<Uuid>,
-) -> AppResult<Vec<Interval>> {
-    let id = mediator.id;
-    let tz = TimeZoneName::parse(&mediator.timezone)
-        .map(|t| t.tz())
-        .map_err(|e| AppError::internal("reading a mediator's zone", anyhow::anyhow!(e)))?;
-    let pad = rules.buffer.max(Duration::zero());
-    let courts: Vec<Uuid> = court_id.map_or_else(|| court_ids.to_vec(), |c| vec![c]);
-    // The five reads are independent: run them at once.
-    let (weekly, time_off, sessions, busy, closed) = tokio::try_join!(
-        weekly(db, id),
-        async {
-            use entity::time_off::{Column, Entity};
-            Entity::find()
-                .select_only()
-                .columns([Column::StartsAt, Column::EndsAt])
-                .filter(Column::MediatorId.eq(id))
-                .filter(Column::EndsAt.gt(from))
-                .filter(Column::StartsAt.lt(to))
-                .into_tuple::<Span>()
-                .all(db)
-                .await
-                .map_err(AppError::from)
-        },
-        async {
-            use entity::sessions::{Column, Entity};
-            Entity::find()
-                .select_only()
-                .columns([Column::StartsAt, Column::EndsAt])
-                .filter(Column::MediatorId.eq(id))
-                .filter(Column::StartsAt.gt(from - pad - LONGEST_SESSION))
-                .filter(Column::StartsAt.lt(to + pad))
-                .filter(Column::Status.ne("cancelled"))
-                .into_tuple::<Span>()
-                .all(db)
-                .await
-                .map_err(AppError::from)
-        },
-        async {
-            use entity::busy_blocks::{Column, Entity};
-            Entity::find()
-                .select_only()
-                .columns([Column::StartsAt, Column::EndsAt])
-                .filter(Column::MediatorId.eq(id))
-                .filter(Column::StartsAt.gt(from - LONGEST_BUSY_PIECE))
-                .filter(Column::StartsAt.lt(to))
-                .into_tuple::<Span>()
-                .all(db)
-                .await
-                .map_err(AppError::from)
-        },
-        async {
-            // A day on which any of the courts is closed is not offered.
-            use entity::court_closed_days::{Column, Entity};
-            Entity::find()
-                .select_only()
-                .column(Column::Day)
-                .filter(Column::CourtId.is_in(courts))
-                .filter(Column::Day.gte((from - Duration::days(1)).date_naive()))
-                .filter(Column::Day.lte((to + Duration::days(1)).date_naive()))
-                .into_tuple::<NaiveDate>()
-                .all(db)
-                .await
-                .map_err(AppError::from)
-        },
-    )?;
-    if weekly.is_empty() {
-        return Ok(Vec::new());
-    }
-    let spans = |v: Vec<Span>| {
-        v.into_iter()
-            .map(|(s, e)| Interval::new(s, e))
-            .collect::<Vec<_>>()
-    };
-    let blocked = Busy::new(spans(time_off), spans(sessions), spans(busy));
-    Ok(slots::free_slots(
-        tz, &weekly, &blocked, &closed, from, to, rules, None,
-    ))
-}
 
 // ---- calendar feed -------------------------------------------------------------
 

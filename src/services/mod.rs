@@ -5,6 +5,7 @@
 //! Rule: handlers call services; services never see HTTP types.
 
 pub mod audit;
+pub mod availability;
 pub mod auth;
 pub mod courts;
 pub mod mediators;

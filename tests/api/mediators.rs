@@ -352,6 +352,10 @@ async fn insert_session(
     .insert(&app.db)
     .await
     .expect("session");
+    // As booking does: the mediator's calendar changed.
+    kelisim::services::availability::touch(&app.db, mediator)
+        .await
+        .expect("calendar version");
     id
 }
 

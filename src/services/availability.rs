@@ -1,0 +1,278 @@
+//! A mediator's calendar as the slot engine sees it — weekly hours, time off,
+//! booked sessions, busy blocks and the closed days of their courts — loaded
+//! once into a [`Calendar`] and kept in a per-instance cache.
+//!
+//! The cache is never trusted blindly: every use first reads the mediator's
+//! `calendar_version` (one indexed row), and a snapshot taken at another
+//! version is reloaded. So a change made by any instance, or by the command
+//! line, is seen by the very next request.
+//!
+//! Rule: every write that changes what decides a mediator's free time calls
+//! [`touch`] (or [`touch_court`]) in the same transaction. Forgetting it
+//! serves stale slots; the tests of each write path read slots before and
+//! after the write to catch that.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use chrono::{DateTime, NaiveDate, Utc};
+use chrono_tz::Tz;
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, QueryTrait};
+use uuid::Uuid;
+
+use super::auth::Caller;
+use super::mediators::{Access, access_of, weekly};
+use crate::domain::TimeZoneName;
+use crate::domain::slots::{self, Busy, Interval, SlotRules, WeeklyInterval};
+use crate::error::{AppError, AppResult};
+
+/// How many mediators' calendars one instance keeps. Past this the cache is
+/// emptied and refills with whoever is asked for next: simple, and a country's
+/// whole registry (thousands) fits below it.
+const CACHE_CAPACITY: usize = 20_000;
+
+/// Everything about a mediator that decides their free time, at one version.
+#[derive(Debug)]
+pub struct Calendar {
+    pub mediator_id: Uuid,
+    pub version: i64,
+    /// The mediator's login, for access checks.
+    pub user_id: Option<Uuid>,
+    pub tz: Tz,
+    /// Courts the mediator serves, ascending.
+    pub court_ids: Vec<Uuid>,
+    pub weekly: Vec<WeeklyInterval>,
+    /// Time off and busy blocks, and sessions that are not cancelled.
+    pub busy: Busy,
+    /// Closed days of the courts above, as (court, day), sorted.
+    pub closed_days: Vec<(Uuid, NaiveDate)>,
+}
+
+impl Calendar {
+    /// How far `caller` may go with this mediator's calendar; `None` when the
+    /// caller may not even see the mediator (reported as not found).
+    pub fn access(&self, caller: &Caller) -> Option<Access> {
+        access_of(caller, self.user_id, &self.court_ids)
+    }
+
+    /// Closed days that apply: those of `court` when given, else those of
+    /// every court the mediator serves.
+    pub fn closed_days_for(&self, court: Option<Uuid>) -> Vec<NaiveDate> {
+        let mut days: Vec<NaiveDate> = self
+            .closed_days
+            .iter()
+            .filter(|(c, _)| court.is_none_or(|want| *c == want))
+            .map(|(_, d)| *d)
+            .collect();
+        days.dedup();
+        days
+    }
+
+    /// Free slots in `[from, to)`; the closed days of `court` (or of all the
+    /// mediator's courts) are not offered.
+    pub fn free_slots(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        rules: &SlotRules,
+        court: Option<Uuid>,
+        limit: Option<usize>,
+    ) -> Vec<Interval> {
+        slots::free_slots(
+            self.tz,
+            &self.weekly,
+            &self.busy,
+            &self.closed_days_for(court),
+            from,
+            to,
+            rules,
+            limit,
+        )
+    }
+}
+
+/// Per-instance cache of [`Calendar`]s, checked against the database version
+/// on every use.
+#[derive(Debug, Default)]
+pub struct CalendarCache {
+    entries: Mutex<HashMap<Uuid, Arc<Calendar>>>,
+}
+
+impl CalendarCache {
+    fn get(&self, id: Uuid, version: i64) -> Option<Arc<Calendar>> {
+        let entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        entries.get(&id).filter(|c| c.version == version).cloned()
+    }
+
+    fn put(&self, calendar: Arc<Calendar>) {
+        let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        if entries.len() >= CACHE_CAPACITY && !entries.contains_key(&calendar.mediator_id) {
+            entries.clear();
+        }
+        // A slower loader of an older version must not replace a newer one.
+        match entries.get(&calendar.mediator_id) {
+            Some(held) if held.version > calendar.version => {}
+            _ => {
+                entries.insert(calendar.mediator_id, calendar);
+            }
+        }
+    }
+}
+
+/// Marks a mediator's calendar as changed. Call inside the transaction that
+/// changes it.
+pub async fn touch<C: ConnectionTrait>(db: &C, mediator_id: Uuid) -> AppResult<()> {
+    use entity::mediators::{Column, Entity};
+    Entity::update_many()
+        .col_expr(
+            Column::CalendarVersion,
+            Expr::col(Column::CalendarVersion).add(1),
+        )
+        .filter(Column::Id.eq(mediator_id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Marks the calendars of every mediator serving a court as changed (its
+/// closed days changed).
+pub async fn touch_court<C: ConnectionTrait>(db: &C, court_id: Uuid) -> AppResult<()> {
+    use entity::mediators::{Column, Entity};
+    let serving = entity::mediator_courts::Entity::find()
+        .select_only()
+        .column(entity::mediator_courts::Column::MediatorId)
+        .filter(entity::mediator_courts::Column::CourtId.eq(court_id))
+        .into_query();
+    Entity::update_many()
+        .col_expr(
+            Column::CalendarVersion,
+            Expr::col(Column::CalendarVersion).add(1),
+        )
+        .filter(Column::Id.in_subquery(serving))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// The current calendar of a mediator, or `None` when there is no such
+/// mediator. One query when the cache holds the current version.
+pub async fn calendar<C: ConnectionTrait>(
+    db: &C,
+    cache: &CalendarCache,
+    mediator_id: Uuid,
+) -> AppResult<Option<Arc<Calendar>>> {
+    use entity::mediators::{Column, Entity};
+    // The version is read before anything else, so a snapshot is never
+    // labelled newer than its data: a change committed meanwhile at worst
+    // makes the next request load again.
+    let Some(version) = Entity::find_by_id(mediator_id)
+        .select_only()
+        .column(Column::CalendarVersion)
+        .into_tuple::<i64>()
+        .one(db)
+        .await?
+    else {
+        return Ok(None);
+    };
+    if let Some(hit) = cache.get(mediator_id, version) {
+        return Ok(Some(hit));
+    }
+    let Some(loaded) = load(db, mediator_id, version).await? else {
+        return Ok(None);
+    };
+    let loaded = Arc::new(loaded);
+    cache.put(loaded.clone());
+    Ok(Some(loaded))
+}
+
+type Span = (DateTime<Utc>, DateTime<Utc>);
+
+fn spans(rows: Vec<Span>) -> Vec<Interval> {
+    rows.into_iter().map(|(s, e)| Interval::new(s, e)).collect()
+}
+
+/// Reads a mediator's whole calendar. Past data is kept too: free slots of a
+/// past range are a fair question (and what the tests of 2024 ask).
+async fn load<C: ConnectionTrait>(
+    db: &C,
+    mediator_id: Uuid,
+    version: i64,
+) -> AppResult<Option<Calendar>> {
+    let Some((user_id, timezone)) = entity::mediators::Entity::find_by_id(mediator_id)
+        .select_only()
+        .columns([
+            entity::mediators::Column::UserId,
+            entity::mediators::Column::Timezone,
+        ])
+        .into_tuple::<(Option<Uuid>, String)>()
+        .one(db)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let tz = TimeZoneName::parse(&timezone)
+        .map(|t| t.tz())
+        .map_err(|e| AppError::internal("reading a mediator's zone", anyhow::anyhow!(e)))?;
+    let mut court_ids: Vec<Uuid> = entity::mediator_courts::Entity::find()
+        .select_only()
+        .column(entity::mediator_courts::Column::CourtId)
+        .filter(entity::mediator_courts::Column::MediatorId.eq(mediator_id))
+        .into_tuple::<Uuid>()
+        .all(db)
+        .await?;
+    court_ids.sort_unstable();
+    let weekly = weekly(db, mediator_id).await?;
+    let time_off: Vec<Span> = {
+        use entity::time_off::{Column, Entity};
+        Entity::find()
+            .select_only()
+            .columns([Column::StartsAt, Column::EndsAt])
+            .filter(Column::MediatorId.eq(mediator_id))
+            .into_tuple()
+            .all(db)
+            .await?
+    };
+    let sessions: Vec<Span> = {
+        use entity::sessions::{Column, Entity};
+        Entity::find()
+            .select_only()
+            .columns([Column::StartsAt, Column::EndsAt])
+            .filter(Column::MediatorId.eq(mediator_id))
+            .filter(Column::Status.ne("cancelled"))
+            .into_tuple()
+            .all(db)
+            .await?
+    };
+    let busy: Vec<Span> = {
+        use entity::busy_blocks::{Column, Entity};
+        Entity::find()
+            .select_only()
+            .columns([Column::StartsAt, Column::EndsAt])
+            .filter(Column::MediatorId.eq(mediator_id))
+            .into_tuple()
+            .all(db)
+            .await?
+    };
+    let mut closed_days: Vec<(Uuid, NaiveDate)> = {
+        use entity::court_closed_days::{Column, Entity};
+        Entity::find()
+            .select_only()
+            .columns([Column::CourtId, Column::Day])
+            .filter(Column::CourtId.is_in(court_ids.clone()))
+            .into_tuple()
+            .all(db)
+            .await?
+    };
+    closed_days.sort_unstable_by_key(|(c, d)| (*d, *c));
+    Ok(Some(Calendar {
+        mediator_id,
+        version,
+        user_id,
+        tz,
+        court_ids,
+        weekly,
+        busy: Busy::new(spans(time_off), spans(sessions), spans(busy)),
+        closed_days,
+    }))
+}
