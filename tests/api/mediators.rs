@@ -833,3 +833,130 @@ SUMMARY:Holiday\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n";
         13
     );
 }
+
+/// First slot start on Monday 7 June 2027 (UTC), or none.
+async fn first_slot_on_june_7(app: &TestApp, mediator: Uuid) -> Option<DateTime<Utc>> {
+    slot_starts(app, mediator, utc(2027, 6, 7, 0, 0), utc(2027, 6, 8, 0, 0))
+        .await
+        .first()
+        .copied()
+}
+
+#[tokio::test]
+async fn every_change_to_a_calendar_is_seen_by_the_very_next_free_slots_request() {
+    let app = spawn_app().await;
+    let (court, mediator, token) = court_and_mediator(&app, "KZ-1200").await;
+    set_monday_mornings(&app, mediator, &token).await;
+    // Each step first reads (so a cached calendar exists), then changes.
+    assert_eq!(
+        first_slot_on_june_7(&app, mediator).await,
+        Some(utc(2027, 6, 7, 4, 0))
+    );
+
+    // Weekly hours.
+    let resp = app
+        .request(
+            Method::PUT,
+            &format!("/api/v1/mediators/{mediator}/availability"),
+            Some(&token),
+            Some(json!({"weekly": [{"weekday": 1, "start": "10:00", "end": "13:00"}]})),
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert_eq!(
+        first_slot_on_june_7(&app, mediator).await,
+        Some(utc(2027, 6, 7, 5, 0))
+    );
+
+    // Time off, added and removed.
+    let resp = app
+        .post(
+            &format!("/api/v1/mediators/{mediator}/time-off"),
+            Some(&token),
+            json!({"starts_at": "2027-06-07T10:00:00+05:00", "ends_at": "2027-06-07T11:00:00+05:00"}),
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::CREATED);
+    let off: Value = resp.json().await.expect("json");
+    assert_eq!(
+        first_slot_on_june_7(&app, mediator).await,
+        Some(utc(2027, 6, 7, 6, 0))
+    );
+    let resp = app
+        .request(
+            Method::DELETE,
+            &format!(
+                "/api/v1/mediators/{mediator}/time-off/{}",
+                off["id"].as_str().expect("id")
+            ),
+            Some(&token),
+            None,
+        )
+        .await;
+    assert!(resp.status().is_success());
+    assert_eq!(
+        first_slot_on_june_7(&app, mediator).await,
+        Some(utc(2027, 6, 7, 5, 0))
+    );
+
+    // Busy time from the mediator's own calendar.
+    let ics = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//t//EN\r\nBEGIN:VEVENT\r\n\
+UID:one@t\r\nDTSTAMP:20250101T000000Z\r\nDTSTART:20270607T050000Z\r\nDTEND:20270607T070000Z\r\n\
+SUMMARY:Lecture\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n";
+    let resp = app
+        .client
+        .put(format!(
+            "{}/api/v1/mediators/{mediator}/external-calendar",
+            app.address
+        ))
+        .bearer_auth(&token)
+        .header("content-type", "text/calendar")
+        .body(ics)
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert_eq!(
+        first_slot_on_june_7(&app, mediator).await,
+        Some(utc(2027, 6, 7, 7, 0))
+    );
+
+    // A booked session.
+    insert_session(
+        &app,
+        court,
+        mediator,
+        utc(2027, 6, 7, 7, 0),
+        60,
+        "scheduled",
+    )
+    .await;
+    assert_eq!(first_slot_on_june_7(&app, mediator).await, None);
+
+    // The registry entry: in Moscow the same hours are 07:00–10:00Z, and the
+    // session (07:00–08:00Z) with its buffer leaves 08:15 first.
+    let resp = app
+        .patch(
+            &format!("/api/v1/mediators/{mediator}"),
+            Some(&app.admin_token),
+            json!({"timezone": "Europe/Moscow"}),
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert_eq!(
+        first_slot_on_june_7(&app, mediator).await,
+        Some(utc(2027, 6, 7, 8, 15))
+    );
+
+    // The court's closed days.
+    let resp = app
+        .request(
+            Method::PUT,
+            &format!("/api/v1/courts/{court}/closed-days"),
+            Some(&app.admin_token),
+            Some(json!({"days": ["2027-06-07"]})),
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert_eq!(first_slot_on_june_7(&app, mediator).await, None);
+}
