@@ -3,8 +3,10 @@
 //! Rule: a value that reached this module is already valid (parse, don't
 //! validate). Nothing here touches HTTP, the database or the clock of the system.
 
+pub mod case;
 pub mod email;
 pub mod iin;
+pub mod matching;
 pub mod mediator;
 pub mod password;
 pub mod primitives;
