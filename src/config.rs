@@ -59,6 +59,9 @@ pub struct Settings {
     pub calendar_refresh_cron: String,
     /// When certifications are checked (warn 30 days ahead, suspend after).
     pub certification_cron: String,
+    /// When mediation deadlines are checked (warn the clerk 5 days ahead,
+    /// expire cases past their deadline).
+    pub deadline_watch_cron: String,
 }
 
 impl Default for Settings {
@@ -85,6 +88,7 @@ impl Default for Settings {
             external_calendar_max_bytes: 5 * 1024 * 1024,
             calendar_refresh_cron: "0 */30 * * * *".into(),
             certification_cron: "0 0 1 * * *".into(),
+            deadline_watch_cron: "0 15 * * * *".into(),
         }
     }
 }

@@ -108,6 +108,13 @@ pub enum AppError {
     /// 422: fields with invalid values.
     #[error("invalid fields: {0:?}")]
     Validation(Vec<FieldError>),
+    /// 422: well-formed, but a rule refuses it; `reasons` carries rule codes.
+    #[error("refused: {detail}")]
+    Refused {
+        detail: String,
+        reasons: Vec<String>,
+        errors: Vec<FieldError>,
+    },
     /// 429
     #[error("too many requests")]
     TooManyRequests,
@@ -130,6 +137,15 @@ impl AppError {
         Self::Conflict {
             detail: detail.into(),
             reasons: Vec::new(),
+            errors: Vec::new(),
+        }
+    }
+
+    /// A 409 because rules refused the request, each named by its code.
+    pub fn conflict_with_reasons(detail: impl Into<String>, reasons: Vec<String>) -> Self {
+        Self::Conflict {
+            detail: detail.into(),
+            reasons,
             errors: Vec::new(),
         }
     }
@@ -161,7 +177,7 @@ impl AppError {
             Self::Conflict { .. } => StatusCode::CONFLICT,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            Self::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::Validation(_) | Self::Refused { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             Self::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -202,6 +218,15 @@ impl AppError {
                     ..Problem::new(status, "validation", detail)
                 }
             }
+            Self::Refused {
+                detail,
+                reasons,
+                errors,
+            } => Problem {
+                reasons: reasons.clone(),
+                errors: errors.clone(),
+                ..Problem::new(status, "refused", detail.clone())
+            },
             Self::TooManyRequests => Problem::new(
                 status,
                 "too-many-requests",

@@ -4,12 +4,14 @@
 //! response. They hold no SQL and no business rules.
 
 pub mod auth;
+pub mod cases;
 pub mod courts;
 pub mod extract;
 pub mod health;
 pub mod idempotency;
 pub mod mediators;
 pub mod openapi;
+pub mod parties;
 pub mod tokens;
 pub mod users;
 
@@ -66,6 +68,8 @@ pub fn router(state: AppState) -> Router {
         .merge(courts::routes())
         .merge(users::routes())
         .merge(mediators::routes())
+        .merge(cases::routes())
+        .merge(parties::routes())
         .split_for_parts();
 
     let max_body = state.settings.max_body_bytes;

@@ -22,6 +22,8 @@ use crate::AppState;
         (name = "courts", description = "Courts and their rooms"),
         (name = "users", description = "User accounts"),
         (name = "mediators", description = "The mediator registry and mediators' calendars"),
+        (name = "cases", description = "Referrals, matching, assignment and the case life cycle"),
+        (name = "parties", description = "Parties' personal links"),
     )
 )]
 struct ApiDoc;

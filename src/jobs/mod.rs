@@ -7,6 +7,7 @@
 
 pub mod calendar_refresh;
 pub mod certification;
+pub mod deadlines;
 
 use std::sync::Arc;
 
@@ -88,12 +89,13 @@ where
 pub async fn start(state: AppState) -> anyhow::Result<JobScheduler> {
     let sched = JobScheduler::new().await?;
     let state = Arc::new(state);
-    let jobs: [(&str, String); 2] = [
+    let jobs: [(&str, String); 3] = [
         (
             "calendar_refresh",
             state.settings.calendar_refresh_cron.clone(),
         ),
         ("certification", state.settings.certification_cron.clone()),
+        ("deadlines", state.settings.deadline_watch_cron.clone()),
     ];
     for (name, cron) in jobs {
         if cron.trim().is_empty() {
@@ -107,6 +109,9 @@ pub async fn start(state: AppState) -> anyhow::Result<JobScheduler> {
                 let result = exclusively(&db, name, || async {
                     match name {
                         "calendar_refresh" => calendar_refresh::run(&state).await.map(|_| ()),
+                        "deadlines" => deadlines::run(&state.db, &state.settings, now())
+                            .await
+                            .map(|_| ()),
                         _ => certification::run(&state.db, &state.settings, now())
                             .await
                             .map(|_| ()),

@@ -4,10 +4,13 @@
 //!
 //! Rule: handlers call services; services never see HTTP types.
 
+pub mod assignments;
 pub mod audit;
-pub mod availability;
 pub mod auth;
+pub mod availability;
+pub mod cases;
 pub mod courts;
+pub mod matching;
 pub mod mediators;
 pub mod page;
 pub mod registry_import;

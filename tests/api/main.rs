@@ -6,6 +6,7 @@
 mod common;
 
 mod auth;
+mod cases;
 mod cli;
 mod courts;
 mod errors;

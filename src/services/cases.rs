@@ -1,0 +1,757 @@
+//! Cases: referral, who may see them, the life cycle, assignment of a
+//! mediator, and the safeguards parties act on through their personal link.
+//!
+//! Rule: every status change goes through [`transition`], which checks it
+//! against `domain::case`, writes it with a condition on the old status (so
+//! two racing requests cannot both succeed) and records the audit row in the
+//! same transaction.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::NaiveDate;
+use rand::RngCore;
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect, QueryTrait, Set, TransactionTrait,
+};
+use uuid::Uuid;
+
+use super::audit::{self, Actor, Entry};
+use super::auth::{Caller, hash_token};
+use super::page::{self, PageRequest};
+use super::{new_id, now};
+use crate::config::Settings;
+use crate::domain::case::{
+    self, CaseAction, CaseCategory, CaseStatus, LegalCapacity, PartiesProblem, PartyRole,
+};
+use crate::domain::iin::IinBin;
+use crate::domain::{EmailAddress, Language, Role};
+use crate::error::{AppError, AppResult, FieldError, unique_violation};
+use crate::mail::{self, Email};
+
+/// A party as given in a referral, already valid.
+#[derive(Debug, Clone)]
+pub struct NewParty {
+    pub role: PartyRole,
+    pub name: String,
+    pub email: EmailAddress,
+    pub phone: Option<String>,
+    pub iin_bin: Option<IinBin>,
+    pub language: Language,
+    pub is_minor: bool,
+    pub accessibility_needs: Option<String>,
+    pub legal_capacity: LegalCapacity,
+}
+
+/// A referral, already valid field by field; the rules that look at the
+/// whole of it are checked by [`refer`].
+#[derive(Debug, Clone)]
+pub struct NewCase {
+    pub court_id: Uuid,
+    pub court_case_number: String,
+    pub category: CaseCategory,
+    pub summary: String,
+    pub language: Language,
+    pub mediation_deadline: NaiveDate,
+    pub minors_involved: bool,
+    pub violence_reported: bool,
+    pub interpreter_needed: bool,
+    /// A criminal case concerning corruption or crimes against public
+    /// service: excluded from mediation by law.
+    pub corruption_or_public_service: bool,
+    pub parties: Vec<NewParty>,
+}
+
+/// A case with its parties and its current (latest) assignment.
+#[derive(Debug, Clone)]
+pub struct CaseRecord {
+    pub case: entity::cases::Model,
+    pub parties: Vec<entity::parties::Model>,
+    pub assignment: Option<entity::assignments::Model>,
+    /// Name and registry number of the mediator of that assignment.
+    pub mediator: Option<(String, String)>,
+}
+
+impl CaseRecord {
+    pub fn status(&self) -> AppResult<CaseStatus> {
+        parse_status(&self.case.status)
+    }
+
+    /// The mediator who accepted the case, if one has.
+    pub fn accepted_mediator(&self) -> Option<Uuid> {
+        self.assignment
+            .as_ref()
+            .filter(|a| a.status == "accepted")
+            .map(|a| a.mediator_id)
+    }
+}
+
+fn parse_status(raw: &str) -> AppResult<CaseStatus> {
+    raw.parse()
+        .map_err(|e| AppError::internal("reading a case status", anyhow::anyhow!("{e}")))
+}
+
+/// How far a caller may go with a case.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CaseAccess {
+    /// Admins, and clerks of the case's court.
+    Court,
+    /// The mediator proposed for or assigned to the case.
+    Mediator(Uuid),
+}
+
+/// A new personal link token for a party: long, random, shown once.
+fn new_party_token() -> String {
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    format!("p_{}", URL_SAFE_NO_PAD.encode(bytes))
+}
+
+/// The URL of a party's personal page.
+pub fn party_link(settings: &Settings, token: &str) -> String {
+    format!("{}/p/{token}", settings.public_base())
+}
+
+/// The URL of a case in the API, for staff emails.
+pub fn case_link(settings: &Settings, case_id: Uuid) -> String {
+    format!("{}/api/v1/cases/{case_id}", settings.public_base())
+}
+
+/// Checks the referral as a whole: both sides, minors with a guardian, and
+/// the exclusions of the Law on Mediation (a 422 with `reasons`).
+fn check_referral(input: &NewCase) -> AppResult<()> {
+    let facts: Vec<case::PartyFacts> = input
+        .parties
+        .iter()
+        .map(|p| case::PartyFacts {
+            role: p.role,
+            is_minor: p.is_minor,
+            legal_capacity: p.legal_capacity,
+        })
+        .collect();
+    let mut errors = Vec::new();
+    let mut reasons: Vec<String> = Vec::new();
+    if input.corruption_or_public_service {
+        reasons.push(
+            case::ReferralRefusal::CorruptionOrPublicService
+                .as_str()
+                .into(),
+        );
+        errors.push(FieldError::new(
+            "flags.corruption_or_public_service",
+            "a criminal case concerning corruption or crimes against public service cannot \
+             go to mediation (Law on Mediation, art. 1)",
+        ));
+    }
+    for problem in case::check_parties(&facts) {
+        let message = problem.to_string();
+        match problem {
+            PartiesProblem::Refused(i, code) => {
+                if !reasons.iter().any(|r| r == code.as_str()) {
+                    reasons.push(code.as_str().into());
+                }
+                errors.push(FieldError::new(
+                    format!("parties[{i}].legal_capacity"),
+                    message,
+                ));
+            }
+            PartiesProblem::MinorActingForOthers(i) => {
+                errors.push(FieldError::new(format!("parties[{i}].is_minor"), message));
+            }
+            PartiesProblem::MissingSide(_) | PartiesProblem::MinorWithoutGuardian => {
+                errors.push(FieldError::new("parties", message));
+            }
+        }
+    }
+    if !reasons.is_empty() {
+        return Err(AppError::Refused {
+            detail: "this case cannot be referred to mediation".into(),
+            reasons,
+            errors,
+        });
+    }
+    if !errors.is_empty() {
+        return Err(AppError::Validation(errors));
+    }
+    Ok(())
+}
+
+/// Refers a case: the case, its parties (each with a personal link), the
+/// audit row and an email to every party, in one transaction.
+pub async fn refer(
+    db: &DatabaseConnection,
+    settings: &Settings,
+    caller: &Caller,
+    input: NewCase,
+) -> AppResult<CaseRecord> {
+    if caller.role != Role::Clerk {
+        return Err(AppError::Forbidden(
+            "only a clerk of the court refers cases".into(),
+        ));
+    }
+    check_referral(&input)?;
+    let court = entity::courts::Entity::find_by_id(input.court_id)
+        .one(db)
+        .await?
+        .filter(|c| caller.court_id == Some(c.id))
+        .ok_or_else(|| AppError::field("court_id", "is not the court you refer cases for"))?;
+    let today = crate::domain::TimeZoneName::parse(&court.timezone)
+        .map(|tz| now().with_timezone(&tz.tz()).date_naive())
+        .unwrap_or_else(|_| now().date_naive());
+    if input.mediation_deadline <= today {
+        return Err(AppError::field(
+            "mediation_deadline",
+            format!("must be after today ({today}) in the court's time zone"),
+        ));
+    }
+    let at = now();
+    let id = new_id();
+    let minors_involved = input.minors_involved || input.parties.iter().any(|p| p.is_minor);
+    let txn = db.begin().await?;
+    let case = entity::cases::ActiveModel {
+        id: Set(id),
+        court_id: Set(court.id),
+        court_case_number: Set(input.court_case_number.clone()),
+        category: Set(input.category.as_str().to_owned()),
+        summary: Set(input.summary),
+        language: Set(input.language.as_str().to_owned()),
+        mediation_deadline: Set(input.mediation_deadline),
+        minors_involved: Set(minors_involved),
+        violence_reported: Set(input.violence_reported),
+        interpreter_needed: Set(input.interpreter_needed),
+        joint_session_override: Set(false),
+        status: Set(CaseStatus::Referred.as_str().to_owned()),
+        referred_by: Set(caller.user_id),
+        deadline_warned_at: Set(None),
+        created_at: Set(at),
+        updated_at: Set(at),
+    }
+    .insert(&txn)
+    .await
+    .map_err(|e| {
+        if unique_violation(&e) {
+            AppError::conflict_on(
+                "court_case_number",
+                format!(
+                    "case {} of this court has already been referred",
+                    input.court_case_number
+                ),
+            )
+        } else {
+            e.into()
+        }
+    })?;
+    let mut parties = Vec::with_capacity(input.parties.len());
+    for p in &input.parties {
+        let token = new_party_token();
+        let party = entity::parties::ActiveModel {
+            id: Set(new_id()),
+            case_id: Set(id),
+            role: Set(p.role.as_str().to_owned()),
+            name: Set(p.name.clone()),
+            email: Set(p.email.as_str().to_owned()),
+            phone: Set(p.phone.clone()),
+            iin_bin: Set(p.iin_bin.as_ref().map(|i| i.as_str().to_owned())),
+            language: Set(p.language.as_str().to_owned()),
+            is_minor: Set(p.is_minor),
+            accessibility_needs: Set(p.accessibility_needs.clone()),
+            legal_capacity: Set(p.legal_capacity.as_str().to_owned()),
+            represents_party_id: Set(None),
+            voluntary_confirmed_at: Set(None),
+            access_token_hash: Set(Some(hash_token(&token))),
+            created_at: Set(at),
+        }
+        .insert(&txn)
+        .await?;
+        mail::enqueue(
+            &txn,
+            settings,
+            Email {
+                template: "case_referred",
+                to: &p.email,
+                to_name: &p.name,
+                language: p.language,
+                context: serde_json::json!({
+                    "name": p.name,
+                    "court_name": court.name,
+                    "court_case_number": case.court_case_number,
+                    "mediation_deadline": case.mediation_deadline.to_string(),
+                    "party_link": party_link(settings, &token),
+                    "violence_reported": case.violence_reported,
+                }),
+                case_id: Some(id),
+                session_id: None,
+            },
+        )
+        .await?;
+        parties.push(party);
+    }
+    audit::record(
+        &txn,
+        Entry {
+            case_id: Some(id),
+            to_state: Some(CaseStatus::Referred.as_str().into()),
+            ..Entry::new(Actor::User(caller.user_id), "case.referred", "case", id)
+                .court(Some(court.id))
+                .details(serde_json::json!({
+                    "parties": parties.len(),
+                    "minors_involved": minors_involved,
+                    "violence_reported": input.violence_reported,
+                }))
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(CaseRecord {
+        case,
+        parties,
+        assignment: None,
+        mediator: None,
+    })
+}
+
+/// The mediator entry whose login is `user_id`, if any.
+pub async fn mediator_of_user<C: ConnectionTrait>(
+    db: &C,
+    user_id: Uuid,
+) -> AppResult<Option<entity::mediators::Model>> {
+    Ok(entity::mediators::Entity::find()
+        .filter(entity::mediators::Column::UserId.eq(user_id))
+        .one(db)
+        .await?)
+}
+
+async fn latest_assignment<C: ConnectionTrait>(
+    db: &C,
+    case_id: Uuid,
+) -> AppResult<Option<entity::assignments::Model>> {
+    Ok(entity::assignments::Entity::find()
+        .filter(entity::assignments::Column::CaseId.eq(case_id))
+        .order_by_desc(entity::assignments::Column::Id)
+        .one(db)
+        .await?)
+}
+
+/// Loads a case with its parties and latest assignment, if `caller` may see
+/// it: admins, clerks of its court, and the mediator proposed for or
+/// assigned to it. Anyone else gets not found.
+pub async fn load_visible<C: ConnectionTrait>(
+    db: &C,
+    caller: &Caller,
+    id: Uuid,
+) -> AppResult<(CaseRecord, CaseAccess)> {
+    let not_found = || AppError::not_found("case");
+    let case = entity::cases::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or_else(not_found)?;
+    let assignment = latest_assignment(db, id).await?;
+    let access = match caller.role {
+        Role::Admin => CaseAccess::Court,
+        Role::Clerk if caller.court_id == Some(case.court_id) => CaseAccess::Court,
+        Role::Mediator => {
+            let mediator = mediator_of_user(db, caller.user_id)
+                .await?
+                .ok_or_else(not_found)?;
+            match &assignment {
+                Some(a)
+                    if a.mediator_id == mediator.id
+                        && matches!(a.status.as_str(), "proposed" | "accepted") =>
+                {
+                    CaseAccess::Mediator(mediator.id)
+                }
+                _ => return Err(not_found()),
+            }
+        }
+        Role::Clerk => return Err(not_found()),
+    };
+    let parties = entity::parties::Entity::find()
+        .filter(entity::parties::Column::CaseId.eq(id))
+        .order_by_asc(entity::parties::Column::Id)
+        .all(db)
+        .await?;
+    let mediator = match &assignment {
+        Some(a) => entity::mediators::Entity::find_by_id(a.mediator_id)
+            .one(db)
+            .await?
+            .map(|m| (m.name, m.registry_number)),
+        None => None,
+    };
+    Ok((
+        CaseRecord {
+            case,
+            parties,
+            assignment,
+            mediator,
+        },
+        access,
+    ))
+}
+
+/// Like [`load_visible`], but only for admins and clerks of the case's court;
+/// the case's mediator gets 403.
+pub async fn load_for_court<C: ConnectionTrait>(
+    db: &C,
+    caller: &Caller,
+    id: Uuid,
+) -> AppResult<CaseRecord> {
+    match load_visible(db, caller, id).await? {
+        (record, CaseAccess::Court) => Ok(record),
+        (_, CaseAccess::Mediator(_)) => Err(AppError::Forbidden(
+            "only the court's clerks may do this".into(),
+        )),
+    }
+}
+
+/// Like [`load_for_court`], but only a clerk of the court (not an admin):
+/// referrals and their decisions are the court's.
+async fn load_for_clerk<C: ConnectionTrait>(
+    db: &C,
+    caller: &Caller,
+    id: Uuid,
+) -> AppResult<CaseRecord> {
+    let record = load_for_court(db, caller, id).await?;
+    if caller.role != Role::Clerk {
+        return Err(AppError::Forbidden(
+            "only a clerk of the case's court may do this".into(),
+        ));
+    }
+    Ok(record)
+}
+
+/// Filters of the case list.
+#[derive(Debug, Clone, Default)]
+pub struct CaseFilter {
+    pub court_id: Option<Uuid>,
+    pub status: Option<CaseStatus>,
+}
+
+/// Cases the caller may see, oldest first: all for an admin, their court's
+/// for a clerk, those proposed to or accepted by a mediator.
+pub async fn list(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    filter: CaseFilter,
+    page: PageRequest,
+) -> AppResult<(Vec<entity::cases::Model>, Option<String>)> {
+    use entity::cases::{Column, Entity};
+    let mut q = Entity::find().order_by_asc(Column::Id);
+    match caller.role {
+        Role::Admin => {}
+        Role::Clerk => {
+            let Some(court) = caller.court_id else {
+                return Ok((Vec::new(), None));
+            };
+            q = q.filter(Column::CourtId.eq(court));
+        }
+        Role::Mediator => {
+            let Some(mediator) = mediator_of_user(db, caller.user_id).await? else {
+                return Ok((Vec::new(), None));
+            };
+            let mine = entity::assignments::Entity::find()
+                .select_only()
+                .column(entity::assignments::Column::CaseId)
+                .filter(entity::assignments::Column::MediatorId.eq(mediator.id))
+                .filter(entity::assignments::Column::Status.is_in(["proposed", "accepted"]))
+                .into_query();
+            q = q.filter(Column::Id.in_subquery(mine));
+        }
+    }
+    if let Some(court) = filter.court_id {
+        q = q.filter(Column::CourtId.eq(court));
+    }
+    if let Some(status) = filter.status {
+        q = q.filter(Column::Status.eq(status.as_str()));
+    }
+    if let Some(after) = page.after {
+        q = q.filter(Column::Id.gt(after));
+    }
+    let rows = q.limit(page.limit + 1).all(db).await?;
+    Ok(page::finish(rows, page.limit, |r| r.id))
+}
+
+/// Accepted cases waiting for their first session, in the order they should
+/// be scheduled: cases with minors first, then by deadline.
+pub async fn waiting_to_be_scheduled(
+    db: &DatabaseConnection,
+    caller: &Caller,
+) -> AppResult<Vec<entity::cases::Model>> {
+    use entity::cases::{Column, Entity};
+    let mut q = Entity::find().filter(Column::Status.eq(CaseStatus::MediatorAccepted.as_str()));
+    match caller.role {
+        Role::Admin => {}
+        Role::Clerk => q = q.filter(Column::CourtId.eq(caller.court_id.unwrap_or_default())),
+        Role::Mediator => {
+            let Some(mediator) = mediator_of_user(db, caller.user_id).await? else {
+                return Ok(Vec::new());
+            };
+            let mine = entity::assignments::Entity::find()
+                .select_only()
+                .column(entity::assignments::Column::CaseId)
+                .filter(entity::assignments::Column::MediatorId.eq(mediator.id))
+                .filter(entity::assignments::Column::Status.eq("accepted"))
+                .into_query();
+            q = q.filter(Column::Id.in_subquery(mine));
+        }
+    }
+    let mut rows = q.limit(500).all(db).await?;
+    rows.sort_by_key(|c| {
+        (
+            case::scheduling_priority(c.minors_involved),
+            c.mediation_deadline,
+            c.id,
+        )
+    });
+    Ok(rows)
+}
+
+/// Moves a case from `from` by `action`, inside `txn`, with its audit row.
+/// The update is conditional on the old status, so of two racing requests
+/// only one succeeds; the other gets a 409.
+pub(crate) async fn transition<C: ConnectionTrait>(
+    txn: &C,
+    case: &entity::cases::Model,
+    action: CaseAction,
+    actor: Actor,
+    audit_action: &'static str,
+    details: Option<serde_json::Value>,
+) -> AppResult<CaseStatus> {
+    let from = parse_status(&case.status)?;
+    let to = from
+        .apply(action)
+        .map_err(|e| AppError::conflict_with_reasons(e.to_string(), vec!["case_status".into()]))?;
+    let res = entity::cases::Entity::update_many()
+        .col_expr(entity::cases::Column::Status, Expr::value(to.as_str()))
+        .col_expr(entity::cases::Column::UpdatedAt, Expr::value(now()))
+        .filter(entity::cases::Column::Id.eq(case.id))
+        .filter(entity::cases::Column::Status.eq(from.as_str()))
+        .exec(txn)
+        .await?;
+    if res.rows_affected == 0 {
+        return Err(AppError::conflict_with_reasons(
+            "the case changed meanwhile; reload it and try again",
+            vec!["case_status".into()],
+        ));
+    }
+    let mut entry = Entry {
+        case_id: Some(case.id),
+        from_state: Some(from.as_str().into()),
+        to_state: Some(to.as_str().into()),
+        ..Entry::new(actor, audit_action, "case", case.id).court(Some(case.court_id))
+    };
+    entry.details = details;
+    audit::record(txn, entry).await?;
+    Ok(to)
+}
+
+/// Withdraws a referral (clerk of the court), with a reason.
+pub async fn withdraw(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    id: Uuid,
+    reason: String,
+) -> AppResult<CaseRecord> {
+    let record = load_for_clerk(db, caller, id).await?;
+    let txn = db.begin().await?;
+    transition(
+        &txn,
+        &record.case,
+        CaseAction::Withdraw,
+        Actor::User(caller.user_id),
+        "case.withdrawn",
+        Some(serde_json::json!({ "reason": reason })),
+    )
+    .await?;
+    entity::assignments::Entity::update_many()
+        .col_expr(
+            entity::assignments::Column::Status,
+            Expr::value("withdrawn"),
+        )
+        .filter(entity::assignments::Column::CaseId.eq(id))
+        .filter(entity::assignments::Column::Status.eq("proposed"))
+        .exec(&txn)
+        .await?;
+    txn.commit().await?;
+    load_for_court(db, caller, id).await
+}
+
+/// Allows joint sessions on a case where violence was reported: the clerk's
+/// explicit decision, with a reason, in the audit log.
+pub async fn allow_joint_sessions(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    id: Uuid,
+    reason: String,
+) -> AppResult<CaseRecord> {
+    let record = load_for_clerk(db, caller, id).await?;
+    if !record.case.violence_reported {
+        return Err(AppError::conflict_with_reasons(
+            "no violence was reported on this case: joint sessions need no override",
+            vec!["no_override_needed".into()],
+        ));
+    }
+    if parse_status(&record.case.status)?.is_final() {
+        return Err(AppError::conflict_with_reasons(
+            format!("the case is {}", record.case.status),
+            vec!["case_status".into()],
+        ));
+    }
+    let txn = db.begin().await?;
+    entity::cases::Entity::update_many()
+        .col_expr(
+            entity::cases::Column::JointSessionOverride,
+            Expr::value(true),
+        )
+        .col_expr(entity::cases::Column::UpdatedAt, Expr::value(now()))
+        .filter(entity::cases::Column::Id.eq(id))
+        .exec(&txn)
+        .await?;
+    audit::record(
+        &txn,
+        Entry {
+            case_id: Some(id),
+            ..Entry::new(
+                Actor::User(caller.user_id),
+                "case.joint_session_override",
+                "case",
+                id,
+            )
+            .court(Some(record.case.court_id))
+            .details(serde_json::json!({ "reason": reason }))
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    load_for_court(db, caller, id).await
+}
+
+/// The audit trail of a case, oldest first (admins and the court's clerks).
+pub async fn audit_trail(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    id: Uuid,
+    page: PageRequest,
+) -> AppResult<(Vec<entity::audit_log::Model>, Option<String>)> {
+    load_for_court(db, caller, id).await?;
+    use entity::audit_log::{Column, Entity};
+    let mut q = Entity::find()
+        .filter(Column::CaseId.eq(id))
+        .order_by_asc(Column::Id);
+    if let Some(after) = page.after {
+        q = q.filter(Column::Id.gt(after));
+    }
+    let rows = q.limit(page.limit + 1).all(db).await?;
+    Ok(page::finish(rows, page.limit, |r| r.id))
+}
+
+// ---- parties' personal links ---------------------------------------------------
+
+/// The party holding a personal link token, with their case; not found for
+/// an unknown token.
+pub async fn party_by_token<C: ConnectionTrait>(
+    db: &C,
+    token: &str,
+) -> AppResult<(entity::parties::Model, entity::cases::Model)> {
+    let not_found = || AppError::not_found("page");
+    if !token.starts_with("p_") || token.len() > 100 {
+        return Err(not_found());
+    }
+    entity::parties::Entity::find()
+        .filter(entity::parties::Column::AccessTokenHash.eq(hash_token(token)))
+        .find_also_related(entity::cases::Entity)
+        .one(db)
+        .await?
+        .and_then(|(p, c)| c.map(|c| (p, c)))
+        .ok_or_else(not_found)
+}
+
+/// A party confirms through their link that they take part voluntarily.
+/// Confirming again changes nothing.
+pub async fn confirm_voluntary(
+    db: &DatabaseConnection,
+    token: &str,
+) -> AppResult<entity::parties::Model> {
+    let (party, case) = party_by_token(db, token).await?;
+    if party.voluntary_confirmed_at.is_some() {
+        return Ok(party);
+    }
+    if parse_status(&case.status)?.is_final() {
+        return Err(AppError::conflict_with_reasons(
+            format!("the case is {}", case.status),
+            vec!["case_status".into()],
+        ));
+    }
+    let txn = db.begin().await?;
+    let mut active: entity::parties::ActiveModel = party.into();
+    active.voluntary_confirmed_at = Set(Some(now()));
+    let party = active.update(&txn).await?;
+    audit::record(
+        &txn,
+        Entry {
+            case_id: Some(case.id),
+            ..Entry::new(
+                Actor::Party(party.id),
+                "party.voluntary_confirmed",
+                "party",
+                party.id,
+            )
+            .court(Some(case.court_id))
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(party)
+}
+
+/// Principal parties who still have to confirm voluntary participation
+/// before a session of the case can be booked.
+pub fn awaiting_confirmation<'a>(
+    case: &entity::cases::Model,
+    parties: &'a [entity::parties::Model],
+) -> Vec<&'a entity::parties::Model> {
+    let facts: Vec<(PartyRole, bool)> = parties
+        .iter()
+        .map(|p| {
+            (
+                p.role.parse().unwrap_or(PartyRole::Claimant),
+                p.voluntary_confirmed_at.is_some(),
+            )
+        })
+        .collect();
+    case::awaiting_voluntary_confirmation(case.violence_reported, &facts)
+        .into_iter()
+        .filter_map(|i| parties.get(i))
+        .collect()
+}
+
+/// What a party's own page shows besides their own record.
+#[derive(Debug, Clone)]
+pub struct PartyPage {
+    pub court_name: String,
+    /// The mediator who accepted the case, once one has.
+    pub mediator_name: Option<String>,
+}
+
+pub async fn party_view<C: ConnectionTrait>(
+    db: &C,
+    _party: &entity::parties::Model,
+    case: &entity::cases::Model,
+) -> AppResult<PartyPage> {
+    let court_name = entity::courts::Entity::find_by_id(case.court_id)
+        .one(db)
+        .await?
+        .map(|c| c.name)
+        .unwrap_or_default();
+    let mediator_name = match latest_assignment(db, case.id).await? {
+        Some(a) if a.status == "accepted" => entity::mediators::Entity::find_by_id(a.mediator_id)
+            .one(db)
+            .await?
+            .map(|m| m.name),
+        _ => None,
+    };
+    Ok(PartyPage {
+        court_name,
+        mediator_name,
+    })
+}

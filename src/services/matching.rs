@@ -1,0 +1,257 @@
+//! Gathers what `domain::matching` needs — the case, every mediator of the
+//! registry with their caseload and conflicts, and the calendars of those who
+//! pass the other rules — and runs it.
+//!
+//! Rule: this module only reads; the rules and the ranking live in
+//! `domain::matching`, so that the same data always gives the same answer.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Duration, Utc};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, JoinType, QueryFilter, QuerySelect, RelationTrait,
+};
+use uuid::Uuid;
+
+use super::availability::{self, CalendarCache};
+use super::cases::CaseRecord;
+use crate::domain::TimeZoneName;
+use crate::domain::case::{ACTIVE_FOR_MEDIATOR, CaseCategory};
+use crate::domain::iin::IinBin;
+use crate::domain::matching::{
+    self, CaseFacts, Conflict, Exclusion, MatchRequest, MatchResult, MediatorCalendar,
+    MediatorFacts, PartyFacts,
+};
+use crate::domain::slots::{Busy, Interval, SlotRules};
+use crate::error::{AppError, AppResult};
+
+/// Assignments older than this no longer count for fair rotation.
+pub const ROTATION_WINDOW: Duration = Duration::days(90);
+
+fn internal(what: &'static str) -> impl Fn(String) -> AppError {
+    move |e| AppError::internal(what, anyhow::anyhow!(e))
+}
+
+/// The facts of a case that matching looks at.
+pub async fn case_facts<C: ConnectionTrait>(db: &C, record: &CaseRecord) -> AppResult<CaseFacts> {
+    let court = entity::courts::Entity::find_by_id(record.case.court_id)
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::not_found("court"))?;
+    let court_tz = TimeZoneName::parse(&court.timezone)
+        .map_err(internal("reading a court's zone"))?
+        .tz();
+    let category: CaseCategory = record
+        .case
+        .category
+        .parse()
+        .map_err(internal("reading a case category"))?;
+    let mut parties = Vec::with_capacity(record.parties.len());
+    for p in &record.parties {
+        parties.push(PartyFacts {
+            name: p.name.clone(),
+            iin_bin: p.iin_bin.as_deref().and_then(|i| IinBin::parse(i).ok()),
+            language: p.language.parse().map_err(internal("reading a language"))?,
+            email: p.email.clone(),
+        });
+    }
+    Ok(CaseFacts {
+        court_id: record.case.court_id,
+        category: category.specialty(),
+        minors_involved: record.case.minors_involved,
+        violence_reported: record.case.violence_reported,
+        interpreter_needed: record.case.interpreter_needed,
+        mediation_deadline: record.case.mediation_deadline,
+        court_tz,
+        parties,
+    })
+}
+
+fn no_calendar() -> MediatorCalendar {
+    MediatorCalendar {
+        tz: chrono_tz::UTC,
+        weekly: Vec::new(),
+        busy: Busy::default(),
+        closed_days: Vec::new(),
+    }
+}
+
+/// The registry as matching sees it (`only`: one mediator), with empty
+/// calendars: see [`with_calendars`].
+async fn registry<C: ConnectionTrait>(
+    db: &C,
+    only: Option<Uuid>,
+    now: DateTime<Utc>,
+) -> AppResult<Vec<MediatorFacts>> {
+    let mut q = entity::mediators::Entity::find();
+    if let Some(id) = only {
+        q = q.filter(entity::mediators::Column::Id.eq(id));
+    }
+    let rows = q.all(db).await?;
+    let mut lists: HashMap<Uuid, MediatorFacts> = HashMap::with_capacity(rows.len());
+    for m in rows {
+        lists.insert(
+            m.id,
+            MediatorFacts {
+                id: m.id,
+                name: m.name,
+                email: m.email,
+                registry_number: m.registry_number,
+                status: m
+                    .status
+                    .parse()
+                    .map_err(internal("reading a mediator status"))?,
+                certified_until: m.certified_until,
+                specialties: Vec::new(),
+                languages: Vec::new(),
+                court_ids: Vec::new(),
+                max_active_cases: m.max_active_cases,
+                active_cases: 0,
+                assignments_last_90_days: 0,
+                conflicts: Vec::new(),
+                calendar: no_calendar(),
+            },
+        );
+    }
+    macro_rules! for_mediators {
+        ($entity:ident, $ty:ty, [$($col:ident),+]) => {{
+            use entity::$entity::{Column, Entity};
+            let mut q = Entity::find().select_only().columns([$(Column::$col),+]);
+            if let Some(id) = only {
+                q = q.filter(Column::MediatorId.eq(id));
+            }
+            q.into_tuple::<$ty>().all(db).await?
+        }};
+    }
+    for (id, s) in for_mediators!(
+        mediator_specialties,
+        (Uuid, String),
+        [MediatorId, Specialty]
+    ) {
+        if let (Some(m), Ok(s)) = (lists.get_mut(&id), s.parse()) {
+            m.specialties.push(s);
+        }
+    }
+    for (id, l) in for_mediators!(mediator_languages, (Uuid, String), [MediatorId, Language]) {
+        if let (Some(m), Ok(l)) = (lists.get_mut(&id), l.parse()) {
+            m.languages.push(l);
+        }
+    }
+    for (id, c) in for_mediators!(mediator_courts, (Uuid, Uuid), [MediatorId, CourtId]) {
+        if let Some(m) = lists.get_mut(&id) {
+            m.court_ids.push(c);
+        }
+    }
+    for (id, iin, name) in for_mediators!(
+        conflicts,
+        (Uuid, Option<String>, Option<String>),
+        [MediatorId, PartyIinBin, PartyName]
+    ) {
+        if let Some(m) = lists.get_mut(&id) {
+            if let Some(iin) = iin.as_deref().and_then(|i| IinBin::parse(i).ok()) {
+                m.conflicts.push(Conflict::IinBin(iin));
+            }
+            if let Some(name) = name {
+                m.conflicts.push(Conflict::Name(name));
+            }
+        }
+    }
+    // Caseload and rotation: assignments not declined, with their case's status.
+    let assignments: Vec<(Uuid, DateTime<Utc>, String)> = {
+        use entity::assignments::{Column, Entity, Relation};
+        let mut q = Entity::find()
+            .select_only()
+            .column(Column::MediatorId)
+            .column(Column::ProposedAt)
+            .column(entity::cases::Column::Status)
+            .join(JoinType::InnerJoin, Relation::Case.def())
+            .filter(Column::Status.is_in(["proposed", "accepted"]));
+        if let Some(id) = only {
+            q = q.filter(Column::MediatorId.eq(id));
+        }
+        q.into_tuple().all(db).await?
+    };
+    let since = now - ROTATION_WINDOW;
+    for (id, proposed_at, case_status) in assignments {
+        let Some(m) = lists.get_mut(&id) else {
+            continue;
+        };
+        let active = case_status
+            .parse()
+            .is_ok_and(|s| ACTIVE_FOR_MEDIATOR.contains(&s));
+        if active {
+            m.active_cases += 1;
+        }
+        if proposed_at >= since {
+            m.assignments_last_90_days += 1;
+        }
+    }
+    Ok(lists.into_values().collect())
+}
+
+/// Loads the calendars of the mediators who pass every rule but
+/// availability (the others keep an empty one: their slots are never asked).
+async fn with_calendars<C: ConnectionTrait>(
+    db: &C,
+    cache: &CalendarCache,
+    case: &CaseFacts,
+    request: &MatchRequest,
+    mediators: &mut [MediatorFacts],
+) -> AppResult<()> {
+    for m in mediators.iter_mut() {
+        let only_availability = matches!(
+            matching::check(case, m, request),
+            Err(reasons) if reasons == [Exclusion::NoAvailability]
+        );
+        if !only_availability {
+            continue;
+        }
+        if let Some(calendar) = availability::calendar(db, cache, m.id).await? {
+            m.calendar = MediatorCalendar {
+                tz: calendar.tz,
+                weekly: calendar.weekly.clone(),
+                busy: calendar.busy.clone(),
+                closed_days: calendar.closed_days_for(Some(case.court_id)),
+            };
+        }
+    }
+    Ok(())
+}
+
+/// Every mediator of the registry, ranked or excluded for the case.
+pub async fn matches<C: ConnectionTrait>(
+    db: &C,
+    cache: &CalendarCache,
+    record: &CaseRecord,
+    rules: SlotRules,
+    now: DateTime<Utc>,
+) -> AppResult<MatchResult> {
+    let case = case_facts(db, record).await?;
+    let request = MatchRequest { now, rules };
+    let mut mediators = registry(db, None, now).await?;
+    with_calendars(db, cache, &case, &request, &mut mediators).await?;
+    Ok(matching::rank(&case, &mediators, &request))
+}
+
+/// Whether one mediator may take the case: their earliest slot, or every
+/// rule they fail. Not found when there is no such mediator.
+pub async fn eligibility<C: ConnectionTrait>(
+    db: &C,
+    cache: &CalendarCache,
+    record: &CaseRecord,
+    mediator_id: Uuid,
+    rules: SlotRules,
+    now: DateTime<Utc>,
+) -> AppResult<Result<Interval, Vec<Exclusion>>> {
+    let case = case_facts(db, record).await?;
+    let request = MatchRequest { now, rules };
+    let mut mediators = registry(db, Some(mediator_id), now).await?;
+    if mediators.is_empty() {
+        return Err(AppError::field("mediator_id", "no mediator has this id"));
+    }
+    with_calendars(db, cache, &case, &request, &mut mediators).await?;
+    let mediator = mediators
+        .first()
+        .ok_or_else(|| AppError::field("mediator_id", "no mediator has this id"))?;
+    Ok(matching::check(&case, mediator, &request))
+}
