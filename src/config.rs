@@ -59,6 +59,9 @@ pub struct Settings {
     pub calendar_refresh_cron: String,
     /// When certifications are checked (warn 30 days ahead, suspend after).
     pub certification_cron: String,
+    /// How long an instance remembers a successful token check (0: never).
+    /// A token revoked on another instance works here for at most this long.
+    pub auth_cache_seconds: u64,
     /// When mediation deadlines are checked (warn the clerk 5 days ahead,
     /// expire cases past their deadline).
     pub deadline_watch_cron: String,
@@ -89,6 +92,7 @@ impl Default for Settings {
             calendar_refresh_cron: "0 */30 * * * *".into(),
             certification_cron: "0 0 1 * * *".into(),
             deadline_watch_cron: "0 15 * * * *".into(),
+            auth_cache_seconds: 2,
         }
     }
 }

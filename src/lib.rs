@@ -38,6 +38,8 @@ pub struct AppState {
     pub http_client: reqwest::Client,
     /// Mediators' calendars, checked against the database before each use.
     pub calendars: Arc<services::availability::CalendarCache>,
+    /// Recent successful authentications (see `AuthCache` for the trade).
+    pub auth_cache: Arc<services::auth::AuthCache>,
 }
 
 impl AppState {
@@ -47,6 +49,7 @@ impl AppState {
             Duration::from_secs(settings.login_window_seconds),
         ));
         let timeout = Duration::from_secs(settings.external_calendar_timeout_seconds);
+        let settings_auth_cache = settings.auth_cache_seconds;
         let http_client = reqwest::Client::builder()
             .timeout(timeout)
             .connect_timeout(timeout)
@@ -60,6 +63,9 @@ impl AppState {
             login_limiter,
             http_client,
             calendars: Arc::default(),
+            auth_cache: Arc::new(services::auth::AuthCache::new(Duration::from_secs(
+                settings_auth_cache,
+            ))),
         })
     }
 }

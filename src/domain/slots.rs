@@ -23,6 +23,8 @@
 //!   then each query sweeps it with a moving index. Do not add per-slot scans
 //!   of the busy lists or per-slot allocations.
 
+use std::borrow::Cow;
+
 use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc};
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
@@ -541,18 +543,32 @@ pub fn free_slots(
     // Past a day only midnight is on the grid, same as exactly a day.
     let grid = rules.grid_minutes.clamp(1, u32::from(MINUTES_PER_DAY));
 
-    let mut week: Vec<WeeklyInterval> = weekly
-        .iter()
-        .copied()
-        .filter(WeeklyInterval::is_well_formed)
-        .collect();
+    // Stored calendars come sorted and valid: borrow them as they are, and
+    // copy only when they are not (matching calls this for thousands of
+    // mediators per request).
+    let week: Cow<'_, [WeeklyInterval]> =
+        if weekly.is_sorted() && weekly.iter().all(WeeklyInterval::is_well_formed) {
+            Cow::Borrowed(weekly)
+        } else {
+            let mut w: Vec<WeeklyInterval> = weekly
+                .iter()
+                .copied()
+                .filter(WeeklyInterval::is_well_formed)
+                .collect();
+            w.sort_unstable();
+            Cow::Owned(w)
+        };
     if week.is_empty() {
         // Also stops a long range from walking its days for nothing.
         return Vec::new();
     }
-    week.sort_unstable();
-    let mut closed = closed_days.to_vec();
-    closed.sort_unstable();
+    let closed: Cow<'_, [NaiveDate]> = if closed_days.is_sorted() {
+        Cow::Borrowed(closed_days)
+    } else {
+        let mut c = closed_days.to_vec();
+        c.sort_unstable();
+        Cow::Owned(c)
+    };
 
     let mut collector = Collector {
         from,

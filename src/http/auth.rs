@@ -60,7 +60,7 @@ impl FromRequestParts<AppState> for Auth {
         let token = bearer_token(parts).ok_or_else(|| {
             AppError::Unauthorized("send a token as Authorization: Bearer <token>".into())
         })?;
-        let caller = auth_service::authenticate(&state.db, token).await?;
+        let caller = auth_service::authenticate_cached(&state.db, &state.auth_cache, token).await?;
         tracing::Span::current().record("user_id", tracing::field::display(caller.user_id));
         parts.extensions.insert(caller.clone());
         Ok(Auth(caller))

@@ -65,6 +65,7 @@ async fn issue_token(
 ))]
 async fn revoke_token(State(state): State<AppState>, Auth(caller): Auth) -> AppResult<StatusCode> {
     auth_service::revoke(&state.db, caller.token_id).await?;
+    state.auth_cache.forget_token(caller.token_id);
     Ok(StatusCode::NO_CONTENT)
 }
 

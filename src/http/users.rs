@@ -193,7 +193,8 @@ async fn update_user(
             .and_then(|p| f.check("password", password::check_strength(&p).map(|()| p))),
     };
     f.finish()?;
-    Ok(Json(
-        users::update(&state.db, &caller, id, changes).await?.into(),
-    ))
+    let user = users::update(&state.db, &caller, id, changes).await?;
+    // Role, court, activity or password may have changed.
+    state.auth_cache.forget_user(user.id);
+    Ok(Json(user.into()))
 }

@@ -176,6 +176,14 @@ pub async fn issue_token(
 /// Resolves a bearer token to its caller; expired, revoked or unknown tokens
 /// and disabled users are all a 401.
 pub async fn authenticate(db: &DatabaseConnection, token: &str) -> AppResult<Caller> {
+    authenticate_until(db, token).await.map(|(caller, _)| caller)
+}
+
+/// The caller and when their token expires.
+async fn authenticate_until(
+    db: &DatabaseConnection,
+    token: &str,
+) -> AppResult<(Caller, chrono::DateTime<chrono::Utc>)> {
     let unauthorized = || AppError::Unauthorized("the token is unknown, expired or revoked".into());
     if !token.starts_with(TOKEN_PREFIX) || token.len() > 200 {
         return Err(unauthorized());
@@ -195,12 +203,86 @@ pub async fn authenticate(db: &DatabaseConnection, token: &str) -> AppResult<Cal
         .role
         .parse::<Role>()
         .map_err(|e| AppError::internal("reading a user's role", anyhow::anyhow!(e)))?;
-    Ok(Caller {
-        user_id: user.id,
-        token_id: tok.id,
-        role,
-        court_id: user.court_id,
-    })
+    Ok((
+        Caller {
+            user_id: user.id,
+            token_id: tok.id,
+            role,
+            court_id: user.court_id,
+        },
+        tok.expires_at,
+    ))
+}
+
+/// Successful authentications remembered for a few seconds per instance, so
+/// that a busy client's requests skip the token lookup.
+///
+/// The trade: a token revoked, or a user disabled or changed, on *another*
+/// instance keeps working here for at most the time to live; on this
+/// instance the entry is dropped at once. `auth_cache_seconds = 0` turns it
+/// off. An entry never outlives its token's expiry.
+#[derive(Debug)]
+pub struct AuthCache {
+    ttl: std::time::Duration,
+    entries: std::sync::Mutex<std::collections::HashMap<String, (Caller, std::time::Instant)>>,
+}
+
+/// Entries kept at most; past this the cache starts afresh.
+const AUTH_CACHE_CAPACITY: usize = 10_000;
+
+impl AuthCache {
+    pub fn new(ttl: std::time::Duration) -> Self {
+        Self {
+            ttl,
+            entries: Default::default(),
+        }
+    }
+
+    fn lock(
+        &self,
+    ) -> std::sync::MutexGuard<'_, std::collections::HashMap<String, (Caller, std::time::Instant)>>
+    {
+        self.entries.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Forgets one token (revoked here).
+    pub fn forget_token(&self, token_id: Uuid) {
+        self.lock().retain(|_, (c, _)| c.token_id != token_id);
+    }
+
+    /// Forgets every token of a user (disabled, or changed, here).
+    pub fn forget_user(&self, user_id: Uuid) {
+        self.lock().retain(|_, (c, _)| c.user_id != user_id);
+    }
+}
+
+/// [`authenticate`], remembering a success for the cache's time to live.
+pub async fn authenticate_cached(
+    db: &DatabaseConnection,
+    cache: &AuthCache,
+    token: &str,
+) -> AppResult<Caller> {
+    if cache.ttl.is_zero() {
+        return authenticate(db, token).await;
+    }
+    let key = hash_token(token);
+    let now_instant = std::time::Instant::now();
+    if let Some((caller, _)) = cache
+        .lock()
+        .get(&key)
+        .filter(|(_, until)| *until > now_instant)
+    {
+        return Ok(caller.clone());
+    }
+    let (caller, expires_at) = authenticate_until(db, token).await?;
+    let left = (expires_at - now()).to_std().unwrap_or_default();
+    let until = now_instant + cache.ttl.min(left);
+    let mut entries = cache.lock();
+    if entries.len() >= AUTH_CACHE_CAPACITY {
+        entries.clear();
+    }
+    entries.insert(key, (caller.clone(), until));
+    Ok(caller)
 }
 
 /// Revokes one token; it stops working at once.
