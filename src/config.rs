@@ -35,6 +35,9 @@ pub struct Settings {
     pub delivery_retry_base_seconds: u64,
     /// Attempts before a message is marked `failed`.
     pub delivery_max_attempts: u32,
+    /// How long a claimed message stays reserved for the instance sending it;
+    /// a message of an instance that died is sent again after this.
+    pub delivery_lease_seconds: u64,
     /// Tracing filter, e.g. `info` or `kelisim=debug,tower_http=info`.
     pub log: String,
     /// Log format: `text` or `json`.
@@ -59,6 +62,10 @@ pub struct Settings {
     pub calendar_refresh_cron: String,
     /// When certifications are checked (warn 30 days ahead, suspend after).
     pub certification_cron: String,
+    /// When due session reminders are sent.
+    pub reminder_cron: String,
+    /// How many hours before a session reminders go, e.g. `[48, 2]`.
+    pub reminder_hours: Vec<u32>,
     /// How long an instance remembers a successful token check (0: never).
     /// A token revoked on another instance works here for at most this long.
     pub auth_cache_seconds: u64,
@@ -79,6 +86,7 @@ impl Default for Settings {
             mail_spool_dir: PathBuf::from("./data/mail"),
             delivery_retry_base_seconds: 30,
             delivery_max_attempts: 8,
+            delivery_lease_seconds: 60,
             log: "info".into(),
             log_format: "text".into(),
             token_ttl_hours: 12,
@@ -93,6 +101,8 @@ impl Default for Settings {
             certification_cron: "0 0 1 * * *".into(),
             deadline_watch_cron: "0 15 * * * *".into(),
             auth_cache_seconds: 2,
+            reminder_cron: "0 */5 * * * *".into(),
+            reminder_hours: vec![48, 2],
         }
     }
 }
@@ -135,6 +145,9 @@ impl Settings {
         }
         if !(1..=240).contains(&self.slot_grid_minutes) {
             anyhow::bail!("slot_grid_minutes must be between 1 and 240");
+        }
+        if self.delivery_lease_seconds < 2 {
+            anyhow::bail!("delivery_lease_seconds must be at least 2");
         }
         if self.token_ttl_hours <= 0 {
             anyhow::bail!("token_ttl_hours must be positive");

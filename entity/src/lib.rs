@@ -25,6 +25,7 @@ pub mod outcomes;
 pub mod parties;
 pub mod reminders_sent;
 pub mod rooms;
+pub mod service_secrets;
 pub mod session_parties;
 pub mod sessions;
 pub mod time_off;

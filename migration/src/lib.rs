@@ -11,6 +11,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261128_000001_initial;
 mod m20261128_000002_calendar_version;
+mod m20261128_000003_sessions_and_links;
 
 /// Runs the Kelisim migrations (`Migrator::up(&db, None)`).
 pub struct Migrator;
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261128_000001_initial::Migration),
             Box::new(m20261128_000002_calendar_version::Migration),
+            Box::new(m20261128_000003_sessions_and_links::Migration),
         ]
     }
 }

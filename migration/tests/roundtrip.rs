@@ -20,7 +20,7 @@ use sea_orm_migration::sea_orm::{
 };
 use uuid::Uuid;
 
-const TABLES: [&str; 25] = [
+const TABLES: [&str; 26] = [
     "courts",
     "court_closed_days",
     "rooms",
@@ -46,6 +46,7 @@ const TABLES: [&str; 25] = [
     "audit_log",
     "idempotency_keys",
     "job_locks",
+    "service_secrets",
 ];
 
 #[tokio::test]

@@ -1,5 +1,6 @@
 //! iCalendar in and out: the mediator's subscribable feed ([`feed`]), busy
-//! times imported from the mediator's own calendar ([`import`]), and the
+//! times imported from the mediator's own calendar ([`import`]), the
+//! invitation each recipient of a session gets by email ([`itip`]), and the
 //! text cleaning every outgoing iCalendar object needs ([`text`]).
 //!
 //! Everything here is pure: no I/O, no clock (callers pass "now"), no
@@ -11,4 +12,5 @@
 
 pub mod feed;
 pub mod import;
+pub mod itip;
 pub mod text;

@@ -11,7 +11,9 @@ pub mod health;
 pub mod idempotency;
 pub mod mediators;
 pub mod openapi;
+pub mod outbox;
 pub mod parties;
+pub mod sessions;
 pub mod tokens;
 pub mod users;
 
@@ -70,6 +72,8 @@ pub fn router(state: AppState) -> Router {
         .merge(mediators::routes())
         .merge(cases::routes())
         .merge(parties::routes())
+        .merge(outbox::routes())
+        .merge(sessions::routes())
         .split_for_parts();
 
     let max_body = state.settings.max_body_bytes;

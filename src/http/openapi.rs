@@ -24,6 +24,8 @@ use crate::AppState;
         (name = "mediators", description = "The mediator registry and mediators' calendars"),
         (name = "cases", description = "Referrals, matching, assignment and the case life cycle"),
         (name = "parties", description = "Parties' personal links"),
+        (name = "outbox", description = "Email delivery state, and retries of failed messages (admin)"),
+        (name = "sessions", description = "Sessions and their invitations"),
     )
 )]
 struct ApiDoc;

@@ -20,12 +20,14 @@ use super::extract::ApiPath;
 use crate::AppState;
 use crate::domain::Language;
 use crate::error::{AppError, AppResult, Problem};
-use crate::services::cases;
+use crate::services::{cases, sessions};
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(party_page))
         .routes(routes!(confirm_voluntary))
+        .routes(routes!(session_ics))
+        .routes(routes!(answer_invitation))
 }
 
 fn pages() -> AppResult<&'static Environment<'static>> {
@@ -75,6 +77,23 @@ async fn party_page(
 ) -> AppResult<Response> {
     let (party, case) = cases::party_by_token(&state.db, &token).await?;
     let view = cases::party_view(&state.db, &party, &case).await?;
+    let court_tz = view.court_tz;
+    let sessions: Vec<serde_json::Value> = sessions::of_party(&state.db, party.id)
+        .await?
+        .into_iter()
+        .map(|(s, i)| {
+            serde_json::json!({
+                "id": s.id,
+                "starts_local": sessions::local_time(s.starts_at, court_tz),
+                "minutes": (s.ends_at - s.starts_at).num_minutes(),
+                "status": s.status,
+                "format": s.format,
+                "partstat": i.partstat,
+                "ics": format!("/p/{token}/sessions/{}.ics", s.id),
+                "rsvp": format!("/p/{token}/sessions/{}/rsvp", s.id),
+            })
+        })
+        .collect();
     let language: Language = party.language.parse().unwrap_or(Language::Ru);
     let html = pages()?
         .get_template("party.html")
@@ -89,6 +108,7 @@ async fn party_page(
                 confirmation_needed => case.violence_reported,
                 voluntary_confirmed_at => party.voluntary_confirmed_at.map(|t| t.to_rfc3339()),
                 confirm_action => format!("/p/{token}/voluntary-participation"),
+                sessions => minijinja::value::Serde(&sessions),
             })
         })
         .map_err(|e| AppError::internal("rendering the party page", e))?;
@@ -135,5 +155,110 @@ async fn confirm_voluntary(
             }),
         )
             .into_response(),
+    ))
+}
+
+/// The `.ics` of one of the party's sessions (a cancelled one as
+/// `METHOD:CANCEL`), to add to any calendar by hand.
+#[utoipa::path(get, path = "/p/{token}/sessions/{file}", tag = "parties",
+    params(("token" = String, Path), ("file" = String, Path, description = "`<session id>.ics`")),
+    responses(
+    (status = 200, content_type = "text/calendar", body = String),
+    (status = 404, body = Problem, content_type = "application/problem+json"),
+))]
+async fn session_ics(
+    State(state): State<AppState>,
+    ApiPath((token, file)): ApiPath<(String, String)>,
+) -> AppResult<Response> {
+    let id = file
+        .strip_suffix(".ics")
+        .and_then(|s| s.parse::<uuid::Uuid>().ok())
+        .ok_or_else(|| AppError::not_found("session"))?;
+    let ics = sessions::party_ics(&state.db, &state.settings, &token, id).await?;
+    let mut response = private(ics.into_response());
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/calendar; charset=utf-8"),
+    );
+    response.headers_mut().insert(
+        header::CONTENT_DISPOSITION,
+        HeaderValue::from_static("attachment; filename=\"invite.ics\""),
+    );
+    Ok(response)
+}
+
+#[derive(serde::Deserialize, ToSchema)]
+pub struct Rsvp {
+    /// `accepted`, `declined` or `tentative`.
+    pub response: String,
+    pub note: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct RsvpRecorded {
+    pub session_id: uuid::Uuid,
+    /// As iCalendar says it: `ACCEPTED`, `DECLINED` or `TENTATIVE`.
+    pub partstat: String,
+}
+
+/// The party answers an invitation; the mediator and the clerk see it on the
+/// session. A browser form is sent back to the page.
+#[utoipa::path(post, path = "/p/{token}/sessions/{id}/rsvp", tag = "parties",
+    params(("token" = String, Path), ("id" = uuid::Uuid, Path)), request_body = Rsvp, responses(
+    (status = 200, body = RsvpRecorded),
+    (status = 303, description = "from the page's form: back to the page"),
+    (status = 404, body = Problem, content_type = "application/problem+json"),
+    (status = 409, body = Problem, content_type = "application/problem+json"),
+    (status = 422, body = Problem, content_type = "application/problem+json"),
+))]
+async fn answer_invitation(
+    State(state): State<AppState>,
+    ApiPath((token, id)): ApiPath<(String, uuid::Uuid)>,
+    headers: axum::http::HeaderMap,
+    body: axum::body::Bytes,
+) -> AppResult<Response> {
+    let from_form = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+    let rsvp: Rsvp = if from_form {
+        serde_urlencoded::from_bytes(&body)
+            .map_err(|_| AppError::field("response", "is required"))?
+    } else {
+        super::extract::parse_json(&body)?
+    };
+    let partstat = match rsvp.response.as_str() {
+        "accepted" => "ACCEPTED",
+        "declined" => "DECLINED",
+        "tentative" => "TENTATIVE",
+        _ => {
+            return Err(AppError::field(
+                "response",
+                "must be accepted, declined or tentative",
+            ));
+        }
+    };
+    let note = rsvp
+        .note
+        .map(|n| {
+            n.trim()
+                .chars()
+                .filter(|c| !c.is_control())
+                .take(1000)
+                .collect::<String>()
+        })
+        .filter(|n| !n.is_empty());
+    sessions::rsvp(&state.db, &token, id, partstat, note).await?;
+    if from_form {
+        return Ok(private(
+            Redirect::to(&format!("/p/{token}")).into_response(),
+        ));
+    }
+    Ok(private(
+        axum::Json(RsvpRecorded {
+            session_id: id,
+            partstat: partstat.to_owned(),
+        })
+        .into_response(),
     ))
 }

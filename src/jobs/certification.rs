@@ -81,6 +81,7 @@ pub async fn run(
                     context,
                     case_id: None,
                     session_id: None,
+                    calendar: None,
                 },
             )
             .await?;
@@ -114,6 +115,7 @@ pub async fn run(
                     context,
                     case_id: None,
                     session_id: None,
+                    calendar: None,
                 },
             )
             .await?;

@@ -109,6 +109,7 @@ pub async fn run(
                     context,
                     case_id: Some(case.id),
                     session_id: None,
+                    calendar: None,
                 },
             )
             .await?;

@@ -8,6 +8,7 @@
 pub mod calendar_refresh;
 pub mod certification;
 pub mod deadlines;
+pub mod reminders;
 
 use std::sync::Arc;
 
@@ -89,13 +90,14 @@ where
 pub async fn start(state: AppState) -> anyhow::Result<JobScheduler> {
     let sched = JobScheduler::new().await?;
     let state = Arc::new(state);
-    let jobs: [(&str, String); 3] = [
+    let jobs: [(&str, String); 4] = [
         (
             "calendar_refresh",
             state.settings.calendar_refresh_cron.clone(),
         ),
         ("certification", state.settings.certification_cron.clone()),
         ("deadlines", state.settings.deadline_watch_cron.clone()),
+        ("reminders", state.settings.reminder_cron.clone()),
     ];
     for (name, cron) in jobs {
         if cron.trim().is_empty() {
@@ -109,6 +111,9 @@ pub async fn start(state: AppState) -> anyhow::Result<JobScheduler> {
                 let result = exclusively(&db, name, || async {
                     match name {
                         "calendar_refresh" => calendar_refresh::run(&state).await.map(|_| ()),
+                        "reminders" => reminders::run(&state.db, &state.settings, now())
+                            .await
+                            .map(|_| ()),
                         "deadlines" => deadlines::run(&state.db, &state.settings, now())
                             .await
                             .map(|_| ()),

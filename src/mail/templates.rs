@@ -34,6 +34,9 @@ email_templates!(
     "assignment_answered",
     "case_deadline_near",
     "case_expired",
+    "session_invitation",
+    "session_cancelled",
+    "session_reminder",
 );
 
 fn env() -> AppResult<&'static Environment<'static>> {
@@ -90,6 +93,8 @@ mod tests {
             "case_link": "https://kelisim.test/cases/1", "mediator_name": "Aigerim <Bek>",
             "accepted": false, "reason": "Conflict of interest", "days_left": 5,
             "status": "scheduled",
+            "starts_local": "2026-12-03 10:00 (Asia/Almaty)", "duration_minutes": 90,
+            "location": "Room 4", "moved": false, "format": "joint",
         })
     }
 
@@ -113,6 +118,19 @@ mod tests {
                 "https://kelisim.test/cases/1",
             ],
             "case_expired" => &["2-1234/2026", "2026-03-31", "https://kelisim.test/cases/1"],
+            "session_invitation" | "session_reminder" => &[
+                "2-1234/2026",
+                "2026-12-03 10:00 (Asia/Almaty)",
+                "90",
+                "Room 4",
+                "https://kelisim.test/p/tok",
+            ],
+            "session_cancelled" => &[
+                "2-1234/2026",
+                "2026-12-03 10:00 (Asia/Almaty)",
+                "Conflict of interest",
+                "https://kelisim.test/p/tok",
+            ],
             other => panic!("say what {other} must show"),
         }
     }

@@ -144,6 +144,7 @@ pub async fn propose(
                 }),
                 case_id: Some(case_id),
                 session_id: None,
+                calendar: None,
             },
         )
         .await?;
@@ -258,6 +259,7 @@ pub async fn answer(
                 }),
                 case_id: Some(case_id),
                 session_id: None,
+                calendar: None,
             },
         )
         .await?;

@@ -176,7 +176,9 @@ pub async fn issue_token(
 /// Resolves a bearer token to its caller; expired, revoked or unknown tokens
 /// and disabled users are all a 401.
 pub async fn authenticate(db: &DatabaseConnection, token: &str) -> AppResult<Caller> {
-    authenticate_until(db, token).await.map(|(caller, _)| caller)
+    authenticate_until(db, token)
+        .await
+        .map(|(caller, _)| caller)
 }
 
 /// The caller and when their token expires.

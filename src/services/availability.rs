@@ -178,7 +178,7 @@ pub async fn calendar<C: ConnectionTrait>(
     if let Some(hit) = cache.get(mediator_id, version) {
         return Ok(Some(hit));
     }
-    let Some(loaded) = load(db, mediator_id, version).await? else {
+    let Some(loaded) = load(db, mediator_id, version, None).await? else {
         return Ok(None);
     };
     let loaded = Arc::new(loaded);
@@ -192,12 +192,23 @@ fn spans(rows: Vec<Span>) -> Vec<Interval> {
     rows.into_iter().map(|(s, e)| Interval::new(s, e)).collect()
 }
 
+/// A mediator's calendar read inside a booking transaction, bypassing the
+/// cache, without the session `excluding` (the one being moved).
+pub async fn for_booking<C: ConnectionTrait>(
+    db: &C,
+    mediator_id: Uuid,
+    excluding: Option<Uuid>,
+) -> AppResult<Option<Calendar>> {
+    load(db, mediator_id, -1, excluding).await
+}
+
 /// Reads a mediator's whole calendar. Past data is kept too: free slots of a
 /// past range are a fair question (and what the tests of 2024 ask).
 async fn load<C: ConnectionTrait>(
     db: &C,
     mediator_id: Uuid,
     version: i64,
+    excluding: Option<Uuid>,
 ) -> AppResult<Option<Calendar>> {
     let Some((user_id, timezone)) = entity::mediators::Entity::find_by_id(mediator_id)
         .select_only()
@@ -235,14 +246,15 @@ async fn load<C: ConnectionTrait>(
     };
     let sessions: Vec<Span> = {
         use entity::sessions::{Column, Entity};
-        Entity::find()
+        let mut q = Entity::find()
             .select_only()
             .columns([Column::StartsAt, Column::EndsAt])
             .filter(Column::MediatorId.eq(mediator_id))
-            .filter(Column::Status.ne("cancelled"))
-            .into_tuple()
-            .all(db)
-            .await?
+            .filter(Column::Status.ne("cancelled"));
+        if let Some(id) = excluding {
+            q = q.filter(Column::Id.ne(id));
+        }
+        q.into_tuple().all(db).await?
     };
     let busy: Vec<Span> = {
         use entity::busy_blocks::{Column, Entity};

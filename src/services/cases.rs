@@ -6,10 +6,7 @@
 //! two racing requests cannot both succeed) and records the audit row in the
 //! same transaction.
 
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::NaiveDate;
-use rand::RngCore;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
@@ -99,13 +96,6 @@ pub enum CaseAccess {
     Court,
     /// The mediator proposed for or assigned to the case.
     Mediator(Uuid),
-}
-
-/// A new personal link token for a party: long, random, shown once.
-fn new_party_token() -> String {
-    let mut bytes = [0u8; 32];
-    rand::rng().fill_bytes(&mut bytes);
-    format!("p_{}", URL_SAFE_NO_PAD.encode(bytes))
 }
 
 /// The URL of a party's personal page.
@@ -244,9 +234,10 @@ pub async fn refer(
     })?;
     let mut parties = Vec::with_capacity(input.parties.len());
     for p in &input.parties {
-        let token = new_party_token();
+        let party_id = new_id();
+        let token = super::links::party_token(&txn, party_id).await?;
         let party = entity::parties::ActiveModel {
-            id: Set(new_id()),
+            id: Set(party_id),
             case_id: Set(id),
             role: Set(p.role.as_str().to_owned()),
             name: Set(p.name.clone()),
@@ -282,6 +273,7 @@ pub async fn refer(
                 }),
                 case_id: Some(id),
                 session_id: None,
+                calendar: None,
             },
         )
         .await?;
@@ -729,6 +721,8 @@ pub fn awaiting_confirmation<'a>(
 #[derive(Debug, Clone)]
 pub struct PartyPage {
     pub court_name: String,
+    /// The court's zone, in which the page shows times.
+    pub court_tz: chrono_tz::Tz,
     /// The mediator who accepted the case, once one has.
     pub mediator_name: Option<String>,
 }
@@ -738,11 +732,14 @@ pub async fn party_view<C: ConnectionTrait>(
     _party: &entity::parties::Model,
     case: &entity::cases::Model,
 ) -> AppResult<PartyPage> {
-    let court_name = entity::courts::Entity::find_by_id(case.court_id)
+    let court = entity::courts::Entity::find_by_id(case.court_id)
         .one(db)
-        .await?
-        .map(|c| c.name)
-        .unwrap_or_default();
+        .await?;
+    let court_tz = court
+        .as_ref()
+        .and_then(|c| crate::domain::TimeZoneName::parse(&c.timezone).ok())
+        .map_or(chrono_tz::Asia::Almaty, |t| t.tz());
+    let court_name = court.map(|c| c.name).unwrap_or_default();
     let mediator_name = match latest_assignment(db, case.id).await? {
         Some(a) if a.status == "accepted" => entity::mediators::Entity::find_by_id(a.mediator_id)
             .one(db)
@@ -752,6 +749,7 @@ pub async fn party_view<C: ConnectionTrait>(
     };
     Ok(PartyPage {
         court_name,
+        court_tz,
         mediator_name,
     })
 }

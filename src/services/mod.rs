@@ -10,10 +10,13 @@ pub mod auth;
 pub mod availability;
 pub mod cases;
 pub mod courts;
+pub mod links;
 pub mod matching;
 pub mod mediators;
+pub mod outbox;
 pub mod page;
 pub mod registry_import;
+pub mod sessions;
 pub mod users;
 
 use chrono::{DateTime, SubsecRound, Utc};

@@ -58,6 +58,18 @@ async fn the_openapi_document_is_3_1_and_lists_the_endpoints() {
         "/api/v1/mediators/{id}/external-calendar",
         "/api/v1/admin/mediators/import",
         "/calendar/{file}",
+        "/api/v1/cases",
+        "/api/v1/cases/{id}",
+        "/api/v1/cases/{id}/matches",
+        "/api/v1/cases/{id}/assignment",
+        "/api/v1/cases/{id}/assignment/accept",
+        "/api/v1/cases/{id}/assignment/decline",
+        "/api/v1/cases/{id}/audit",
+        "/api/v1/cases/{id}/sessions",
+        "/api/v1/sessions/{id}",
+        "/api/v1/sessions/{id}/cancel",
+        "/p/{token}",
+        "/p/{token}/sessions/{id}/rsvp",
     ] {
         assert!(doc["paths"].get(path).is_some(), "{path} is documented");
     }

@@ -5,6 +5,8 @@
 
 #![allow(dead_code)]
 
+pub mod smtp;
+
 use std::path::PathBuf;
 
 use kelisim::config::Settings;

@@ -1,0 +1,157 @@
+//! The outbox as admins see it: the delivery state of every message, and a
+//! retry of the ones that ended `failed`.
+//!
+//! Rule: listing shows recipients in full, so each listing is audited like
+//! any other read of contact data; a retry is audited in its own transaction.
+
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ColumnTrait, DatabaseConnection, EntityTrait, FromQueryResult, QueryFilter, QueryOrder,
+    QuerySelect, TransactionTrait,
+};
+use uuid::Uuid;
+
+use super::audit::{self, Actor, Entry};
+use super::now;
+use super::page::{self, PageRequest};
+use crate::error::{AppError, AppResult};
+
+use entity::outbox_messages::{Column, Entity};
+
+/// Delivery states of a message.
+pub const STATUSES: [&str; 4] = ["pending", "sending", "sent", "failed"];
+
+/// One message without its body.
+#[derive(Debug, Clone, FromQueryResult)]
+pub struct OutboxRow {
+    pub id: Uuid,
+    pub kind: String,
+    pub recipient: String,
+    pub subject: String,
+    pub status: String,
+    pub attempts: i32,
+    pub last_error: Option<String>,
+    pub next_attempt_at: DateTime<Utc>,
+    pub sent_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub case_id: Option<Uuid>,
+    pub session_id: Option<Uuid>,
+}
+
+/// Messages, oldest first, optionally in one status (one of [`STATUSES`]).
+pub async fn list(
+    db: &DatabaseConnection,
+    actor: Actor,
+    status: Option<&str>,
+    page: PageRequest,
+) -> AppResult<(Vec<OutboxRow>, Option<String>)> {
+    let mut q = Entity::find()
+        .select_only()
+        .columns([
+            Column::Id,
+            Column::Kind,
+            Column::Recipient,
+            Column::Subject,
+            Column::Status,
+            Column::Attempts,
+            Column::LastError,
+            Column::NextAttemptAt,
+            Column::SentAt,
+            Column::CreatedAt,
+            Column::CaseId,
+            Column::SessionId,
+        ])
+        .order_by_asc(Column::Id);
+    if let Some(status) = status {
+        q = q.filter(Column::Status.eq(status));
+    }
+    if let Some(after) = page.after {
+        q = q.filter(Column::Id.gt(after));
+    }
+    let txn = db.begin().await?;
+    let rows = q
+        .limit(page.limit + 1)
+        .into_model::<OutboxRow>()
+        .all(&txn)
+        .await?;
+    let (rows, next) = page::finish(rows, page.limit, |r| r.id);
+    // Recipients are contact data: record who read which messages.
+    audit::record(
+        &txn,
+        Entry {
+            entity_id: None,
+            ..Entry::new(actor, "outbox.listed", "outbox_message", Uuid::nil())
+        }
+        .details(serde_json::json!({
+            "status": status,
+            "message_ids": rows.iter().map(|r| r.id).collect::<Vec<_>>(),
+        })),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok((rows, next))
+}
+
+/// Puts a `failed` message back to `pending`, due now, with its attempts
+/// reset; 404 if there is no such message, 409 if it is not `failed`.
+pub async fn retry(db: &DatabaseConnection, actor: Actor, id: Uuid) -> AppResult<OutboxRow> {
+    let txn = db.begin().await?;
+    let message = Entity::find_by_id(id)
+        .one(&txn)
+        .await?
+        .ok_or_else(|| AppError::not_found("outbox message"))?;
+    if message.status != "failed" {
+        return Err(AppError::conflict(format!(
+            "only a failed message can be retried; this one is {}",
+            message.status
+        )));
+    }
+    let at = now();
+    // Conditional, so two admins retrying at once give one retry and one 409.
+    let updated = Entity::update_many()
+        .col_expr(Column::Status, Expr::value("pending"))
+        .col_expr(Column::Attempts, Expr::value(0))
+        .col_expr(Column::NextAttemptAt, Expr::value(at))
+        .col_expr(
+            Column::LeaseUntil,
+            Expr::value(Option::<DateTime<Utc>>::None),
+        )
+        .filter(Column::Id.eq(id))
+        .filter(Column::Status.eq("failed"))
+        .exec(&txn)
+        .await?;
+    if updated.rows_affected != 1 {
+        return Err(AppError::conflict("the message is no longer failed"));
+    }
+    audit::record(
+        &txn,
+        Entry {
+            case_id: message.case_id,
+            from_state: Some("failed".into()),
+            to_state: Some("pending".into()),
+            ..Entry::new(actor, "outbox.retried", "outbox_message", id)
+        }
+        .details(serde_json::json!({
+            "kind": message.kind,
+            "attempts": message.attempts,
+            "last_error": message.last_error,
+        })),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(OutboxRow {
+        id: message.id,
+        kind: message.kind,
+        recipient: message.recipient,
+        subject: message.subject,
+        status: "pending".into(),
+        attempts: 0,
+        last_error: message.last_error,
+        next_attempt_at: at,
+        sent_at: message.sent_at,
+        created_at: message.created_at,
+        case_id: message.case_id,
+        session_id: message.session_id,
+    })
+}

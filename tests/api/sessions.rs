@@ -1,0 +1,772 @@
+//! Sessions: booking without double-booking, and one iTIP invitation per
+//! recipient, read back with independent parsers (mail-parser for MIME,
+//! Python's `icalendar` for the calendar).
+
+use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Utc, Weekday};
+use kelisim::domain::Role;
+use mail_parser::MimeHeaders;
+use reqwest::{Method, StatusCode};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use crate::common::{PASSWORD, TestApp, error_fields, problem, spawn_app};
+
+/// 10:00 in Almaty (05:00Z) on the first Tuesday at least `days` ahead.
+fn tuesday_at_ten(days: i64) -> DateTime<Utc> {
+    let mut d: NaiveDate = (Utc::now() + Duration::days(days)).date_naive();
+    while d.weekday() != Weekday::Tue {
+        d += Duration::days(1);
+    }
+    Utc.from_utc_datetime(&d.and_hms_opt(5, 0, 0).expect("time"))
+}
+
+fn rfc(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+fn id(v: &Value) -> Uuid {
+    v["id"].as_str().expect("id").parse().expect("uuid")
+}
+
+struct Setup {
+    court: Uuid,
+    clerk: String,
+    mediator: Uuid,
+    mediator_token: String,
+    case: Uuid,
+    parties: Vec<Value>,
+}
+
+/// A court, a mediator (weekdays 09:00–18:00 Almaty) who accepted a case
+/// with a claimant, a respondent and (when `flags` says so) more.
+async fn accepted_case(app: &TestApp, tag: &str, flags: Value) -> Setup {
+    let court = app.create_court(&format!("S-{tag}")).await;
+    let (_, clerk) = app.clerk_of(court).await;
+    let email = format!("med-{}@mediators.kz", tag.to_lowercase());
+    let user = app.create_user_directly(Role::Mediator, &email, None).await;
+    let m: Value = app
+        .post(
+            "/api/v1/mediators",
+            Some(&app.admin_token),
+            json!({
+                "name": "Dana Mediator", "email": email, "user_id": user,
+                "registry_number": format!("R-{tag}"), "kind": "professional",
+                "certified_until": "2031-12-31",
+                "specialties": ["civil", "family", "domestic_violence"], "languages": ["kk", "ru"],
+                "court_ids": [court], "max_active_cases": 10, "timezone": "Asia/Almaty"
+            }),
+        )
+        .await
+        .json()
+        .await
+        .expect("json");
+    let mediator = id(&m);
+    let mediator_token = app.login(&email, PASSWORD).await;
+    let weekly: Vec<Value> = (1..=5)
+        .map(|d| json!({"weekday": d, "start": "09:00", "end": "18:00"}))
+        .collect();
+    let resp = app
+        .request(
+            Method::PUT,
+            &format!("/api/v1/mediators/{mediator}/availability"),
+            Some(&mediator_token),
+            Some(json!({ "weekly": weekly })),
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    let deadline = (Utc::now() + Duration::days(60)).date_naive();
+    let resp = app
+        .post(
+            "/api/v1/cases",
+            Some(&clerk),
+            json!({
+                "court_id": court, "court_case_number": format!("2-{tag}/2026"), "category": "family",
+                "summary": "Property", "language": "ru", "mediation_deadline": deadline,
+                "flags": flags,
+                "parties": [
+                    {"role": "claimant", "name": "Айгерим Сапарова", "email": format!("aigerim-{tag}@example.kz"), "language": "ru"},
+                    {"role": "respondent", "name": "Serik Nurlanov", "email": format!("serik-{tag}@example.kz"), "language": "kk"}
+                ]
+            }),
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::CREATED);
+    let c: Value = resp.json().await.expect("json");
+    let case = id(&c);
+    let parties = c["parties"].as_array().expect("parties").clone();
+    for step in ["assignment", "assignment/accept"] {
+        let (token, body) = if step == "assignment" {
+            (&clerk, json!({"mediator_id": mediator}))
+        } else {
+            (&mediator_token, json!({}))
+        };
+        let resp = app
+            .post(&format!("/api/v1/cases/{case}/{step}"), Some(token), body)
+            .await;
+        assert_eq!(resp.status(), StatusCode::OK, "{step}");
+    }
+    Setup {
+        court,
+        clerk,
+        mediator,
+        mediator_token,
+        case,
+        parties,
+    }
+}
+
+async fn book(app: &TestApp, s: &Setup, body: Value) -> reqwest::Response {
+    app.post(
+        &format!("/api/v1/cases/{}/sessions", s.case),
+        Some(&s.mediator_token),
+        body,
+    )
+    .await
+}
+
+/// Session emails of a session, oldest first.
+async fn emails(app: &TestApp, session: Uuid) -> Vec<entity::outbox_messages::Model> {
+    entity::outbox_messages::Entity::find()
+        .filter(entity::outbox_messages::Column::SessionId.eq(session))
+        .order_by_asc(entity::outbox_messages::Column::Id)
+        .all(&app.db)
+        .await
+        .expect("outbox")
+}
+
+/// What an independent reading of one email finds.
+#[derive(Debug)]
+struct Read {
+    to: String,
+    /// `method=` of the text/calendar part.
+    mime_method: String,
+    /// Parsed by Python's icalendar from that part.
+    ical: Value,
+    attachment_matches: bool,
+}
+
+fn read(raw: &str) -> Read {
+    let m = mail_parser::MessageParser::default()
+        .parse(raw.as_bytes())
+        .expect("MIME");
+    let to = m
+        .to()
+        .and_then(|a| a.first())
+        .and_then(|a| a.address())
+        .expect("to")
+        .to_owned();
+    let mut calendar = None;
+    let mut attachment = None;
+    for part in &m.parts {
+        let Some(ct) = part.content_type() else {
+            continue;
+        };
+        let full = format!("{}/{}", ct.ctype(), ct.subtype().unwrap_or(""));
+        if full == "text/calendar" {
+            calendar = Some((
+                ct.attribute("method").unwrap_or_default().to_owned(),
+                String::from_utf8_lossy(part.contents()).into_owned(),
+            ));
+        } else if full == "application/ics" {
+            attachment = Some(String::from_utf8_lossy(part.contents()).into_owned());
+        }
+    }
+    let (mime_method, ics) = calendar.expect("a text/calendar part");
+    Read {
+        to,
+        mime_method,
+        ical: parse_ics(&ics),
+        attachment_matches: attachment.as_deref() == Some(&*ics),
+    }
+}
+
+fn parse_ics(ics: &str) -> Value {
+    let script = r#"
+import sys, json, icalendar
+cal = icalendar.Calendar.from_ical(sys.stdin.buffer.read())
+evs = list(cal.walk("VEVENT"))
+ev = evs[0]
+att = ev.get("ATTENDEE")
+atts = att if isinstance(att, list) else ([att] if att is not None else [])
+print(json.dumps({
+    "events": len(evs),
+    "method": str(cal.get("METHOD")),
+    "uid": str(ev.get("UID")),
+    "sequence": int(ev.get("SEQUENCE")),
+    "status": str(ev.get("STATUS")),
+    "class": str(ev.get("CLASS")),
+    "summary": str(ev.get("SUMMARY")),
+    "dtstart": ev.decoded("DTSTART").isoformat(),
+    "attendees": [str(a) for a in atts],
+    "partstat": [a.params.get("PARTSTAT") for a in atts],
+    "organizer": str(ev.get("ORGANIZER")),
+}))
+"#;
+    use std::io::Write;
+    let mut child = std::process::Command::new("python3")
+        .args(["-c", script])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("python3 runs");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(ics.as_bytes())
+        .expect("write");
+    let out = child.wait_with_output().expect("python finished");
+    assert!(
+        out.status.success(),
+        "python icalendar failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("json from python")
+}
+
+#[tokio::test]
+async fn each_recipient_gets_their_own_invitation_which_moves_and_cancels_in_place() {
+    let app = spawn_app().await;
+    let s = accepted_case(&app, "INV1", json!({})).await;
+    let start = tuesday_at_ten(7);
+
+    let resp = book(
+        &app,
+        &s,
+        json!({"starts_at": rfc(start), "duration_minutes": 90, "online_url": "https://video.example.kz/r/1"}),
+    )
+    .await;
+    assert_eq!(resp.status(), StatusCode::CREATED);
+    assert!(resp.headers().get("location").is_some());
+    let session: Value = resp.json().await.expect("json");
+    let sid = id(&session);
+    assert_eq!(session["format"], "joint");
+    assert_eq!(session["invitations"].as_array().expect("inv").len(), 3);
+
+    let case: Value = app
+        .get(&format!("/api/v1/cases/{}", s.case), Some(&s.clerk))
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(case["status"], "scheduled");
+
+    let first = emails(&app, sid).await;
+    assert_eq!(first.len(), 3, "one email per recipient");
+    let everyone: Vec<String> = first.iter().map(|m| m.recipient.clone()).collect();
+    let mut uids = std::collections::BTreeMap::new();
+    for m in &first {
+        let r = read(&m.raw_message);
+        assert_eq!(r.to, m.recipient);
+        assert_eq!(r.mime_method, "REQUEST");
+        assert_eq!(r.ical["method"], "REQUEST", "METHOD matches method=");
+        assert_eq!(r.ical["events"], 1);
+        assert_eq!(
+            r.ical["attendees"],
+            json!([format!("mailto:{}", m.recipient)])
+        );
+        assert_eq!(r.ical["partstat"], json!(["NEEDS-ACTION"]));
+        assert_eq!(r.ical["class"], "CONFIDENTIAL");
+        assert_eq!(r.ical["sequence"], 0);
+        assert_eq!(
+            r.ical["dtstart"],
+            "2000-01-01T00:00:00+00:00".replace(
+                "2000-01-01T00:00:00",
+                &start.format("%Y-%m-%dT%H:%M:%S").to_string()
+            )
+        );
+        assert!(
+            r.ical["summary"]
+                .as_str()
+                .expect("summary")
+                .contains("2-INV1/2026")
+        );
+        assert!(r.attachment_matches, "invite.ics is the same calendar");
+        for other in everyone.iter().filter(|o| **o != m.recipient) {
+            assert!(
+                !m.raw_message.contains(other.as_str()),
+                "{} sees {other}",
+                m.recipient
+            );
+        }
+        uids.insert(m.recipient.clone(), r.ical["uid"].clone());
+    }
+
+    // Moved: same UIDs, SEQUENCE 1, REQUEST again; 10:00 Almaty is 05:00Z.
+    let later = start + Duration::days(1) + Duration::hours(1);
+    let resp = app
+        .patch(
+            &format!("/api/v1/sessions/{sid}"),
+            Some(&s.mediator_token),
+            json!({"starts_at": rfc(later)}),
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    let moved: Value = resp.json().await.expect("json");
+    assert_eq!(moved["sequence"], 1);
+    let all = emails(&app, sid).await;
+    assert_eq!(all.len(), 6);
+    for m in &all[3..] {
+        let r = read(&m.raw_message);
+        assert_eq!(
+            r.ical["uid"], uids[&m.recipient],
+            "UID stable across a move"
+        );
+        assert_eq!(r.ical["sequence"], 1);
+        assert_eq!(r.mime_method, "REQUEST");
+        assert_eq!(
+            r.ical["dtstart"],
+            format!("{}+00:00", later.format("%Y-%m-%dT%H:%M:%S"))
+        );
+    }
+
+    // Cancelled: METHOD:CANCEL, STATUS:CANCELLED, SEQUENCE 2, same UIDs.
+    let resp = app
+        .post(
+            &format!("/api/v1/sessions/{sid}/cancel"),
+            Some(&s.clerk),
+            json!({"reason": "The mediator is ill"}),
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    let all = emails(&app, sid).await;
+    assert_eq!(all.len(), 9);
+    for m in &all[6..] {
+        let r = read(&m.raw_message);
+        assert_eq!(r.mime_method, "CANCEL");
+        assert_eq!(r.ical["method"], "CANCEL");
+        assert_eq!(r.ical["status"], "CANCELLED");
+        assert_eq!(r.ical["sequence"], 2);
+        assert_eq!(
+            r.ical["uid"], uids[&m.recipient],
+            "UID stable across a cancel"
+        );
+    }
+    // A cancelled session cannot be moved or cancelled again.
+    let p = problem(
+        app.post(
+            &format!("/api/v1/sessions/{sid}/cancel"),
+            Some(&s.clerk),
+            json!({"reason": "again"}),
+        )
+        .await,
+        StatusCode::CONFLICT,
+    )
+    .await;
+    assert_eq!(p["reasons"], json!(["session_status"]));
+}
+
+#[tokio::test]
+async fn twenty_simultaneous_bookings_of_one_slot_give_exactly_one_success() {
+    let app = spawn_app().await;
+    let s = accepted_case(&app, "RACE", json!({})).await;
+    let start = tuesday_at_ten(8);
+    let body = json!({"starts_at": rfc(start), "duration_minutes": 60, "online_url": "https://video.example.kz/r/2"});
+    let attempts = (0..20).map(|_| book(&app, &s, body.clone()));
+    let results = futures_join_all(attempts).await;
+    let created = results
+        .iter()
+        .filter(|r| **r == StatusCode::CREATED)
+        .count();
+    let conflicts = results
+        .iter()
+        .filter(|r| **r == StatusCode::CONFLICT)
+        .count();
+    assert_eq!((created, conflicts), (1, 19), "{results:?}");
+    let stored = entity::sessions::Entity::find()
+        .filter(entity::sessions::Column::CaseId.eq(s.case))
+        .all(&app.db)
+        .await
+        .expect("sessions");
+    assert_eq!(stored.len(), 1);
+}
+
+/// Runs the requests at once and returns their statuses.
+async fn futures_join_all(
+    requests: impl Iterator<Item = impl std::future::Future<Output = reqwest::Response>>,
+) -> Vec<StatusCode> {
+    let mut set = Vec::new();
+    for r in requests {
+        set.push(r);
+    }
+    let responses = futures_util_join(set).await;
+    responses.into_iter().map(|r| r.status()).collect()
+}
+
+async fn futures_util_join<F: std::future::Future>(futures: Vec<F>) -> Vec<F::Output> {
+    // Polled together on this task: all requests are in flight at once.
+    let mut pinned: Vec<std::pin::Pin<Box<F>>> = futures.into_iter().map(Box::pin).collect();
+    let mut out: Vec<Option<F::Output>> = (0..pinned.len()).map(|_| None).collect();
+    std::future::poll_fn(|cx| {
+        let mut pending = false;
+        for (i, f) in pinned.iter_mut().enumerate() {
+            if out[i].is_none() {
+                match f.as_mut().poll(cx) {
+                    std::task::Poll::Ready(v) => out[i] = Some(v),
+                    std::task::Poll::Pending => pending = true,
+                }
+            }
+        }
+        if pending {
+            std::task::Poll::Pending
+        } else {
+            std::task::Poll::Ready(())
+        }
+    })
+    .await;
+    out.into_iter().map(|o| o.expect("done")).collect()
+}
+
+#[tokio::test]
+async fn bookings_outside_the_rules_are_refused_with_reasons() {
+    let app = spawn_app().await;
+    let s = accepted_case(&app, "RULE", json!({})).await;
+    let start = tuesday_at_ten(9);
+    let online = "https://video.example.kz/r/3";
+
+    // Field problems are 422 and name the field.
+    for (body, field) in [
+        (
+            json!({"starts_at": rfc(Utc::now() - Duration::days(1)), "duration_minutes": 60, "online_url": online}),
+            "starts_at",
+        ),
+        (
+            json!({"starts_at": rfc(start + Duration::days(90)), "duration_minutes": 60, "online_url": online}),
+            "starts_at",
+        ),
+        (
+            json!({"starts_at": rfc(start), "duration_minutes": 5, "online_url": online}),
+            "duration_minutes",
+        ),
+        (
+            json!({"starts_at": rfc(start), "duration_minutes": 60}),
+            "room_id",
+        ),
+        (
+            json!({"starts_at": rfc(start), "duration_minutes": 60, "online_url": "ftp://x"}),
+            "online_url",
+        ),
+        (
+            json!({"starts_at": rfc(start), "duration_minutes": 60, "room_id": Uuid::now_v7()}),
+            "room_id",
+        ),
+    ] {
+        let p = problem(book(&app, &s, body).await, StatusCode::UNPROCESSABLE_ENTITY).await;
+        assert_eq!(error_fields(&p), [field]);
+    }
+    // Outside the mediator's hours (20:00 Almaty) and off the grid.
+    for at in [start + Duration::hours(10), start + Duration::minutes(7)] {
+        let p = problem(
+            book(
+                &app,
+                &s,
+                json!({"starts_at": rfc(at), "duration_minutes": 60, "online_url": online}),
+            )
+            .await,
+            StatusCode::CONFLICT,
+        )
+        .await;
+        assert_eq!(p["reasons"], json!(["mediator_unavailable"]));
+    }
+
+    // A room is free for one case only.
+    let room: Value = app
+        .post(
+            &format!("/api/v1/courts/{}/rooms", s.court),
+            Some(&app.admin_token),
+            json!({"name": "Room 1", "capacity": 6, "step_free": true}),
+        )
+        .await
+        .json()
+        .await
+        .expect("json");
+    let room = id(&room);
+    let resp = book(
+        &app,
+        &s,
+        json!({"starts_at": rfc(start), "duration_minutes": 60, "room_id": room}),
+    )
+    .await;
+    assert_eq!(resp.status(), StatusCode::CREATED);
+    // The same mediator is busy then, and within the buffer after.
+    let p = problem(
+        book(&app, &s, json!({"starts_at": rfc(start + Duration::minutes(60)), "duration_minutes": 60, "online_url": online})).await,
+        StatusCode::CONFLICT,
+    )
+    .await;
+    assert_eq!(p["reasons"], json!(["mediator_unavailable"]));
+    let other = accepted_case(&app, "RUL2", json!({})).await;
+    // Another mediator, but the first court's room: not a room of their court.
+    let p = problem(
+        book(
+            &app,
+            &other,
+            json!({"starts_at": rfc(start), "duration_minutes": 60, "room_id": room}),
+        )
+        .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    assert_eq!(error_fields(&p), ["room_id"]);
+    let _ = s.mediator;
+}
+
+#[tokio::test]
+async fn with_violence_reported_booking_waits_for_every_party_and_sessions_are_separate() {
+    let app = spawn_app().await;
+    let s = accepted_case(&app, "VIOL", json!({"violence_reported": true})).await;
+    let start = tuesday_at_ten(10);
+    let online = "https://video.example.kz/r/4";
+    let claimant = s.parties[0]["id"].as_str().expect("id").to_owned();
+
+    let p = problem(
+        book(&app, &s, json!({"starts_at": rfc(start), "duration_minutes": 60, "online_url": online, "party_ids": [claimant]})).await,
+        StatusCode::CONFLICT,
+    )
+    .await;
+    assert_eq!(p["reasons"], json!(["voluntary_confirmation_missing"]));
+
+    // Both confirm through their own links.
+    for party in &s.parties {
+        let token = kelisim::services::links::party_token(
+            &app.db,
+            party["id"].as_str().expect("id").parse().expect("uuid"),
+        )
+        .await
+        .expect("token");
+        let resp = app
+            .post(
+                &format!("/p/{token}/voluntary-participation"),
+                None,
+                json!({}),
+            )
+            .await;
+        assert_eq!(resp.status(), StatusCode::OK);
+    }
+    // Joint is refused without the clerk's override; separate needs one party.
+    let p = problem(
+        book(&app, &s, json!({"starts_at": rfc(start), "duration_minutes": 60, "online_url": online, "format": "joint"})).await,
+        StatusCode::CONFLICT,
+    )
+    .await;
+    assert_eq!(p["reasons"], json!(["joint_session_not_allowed"]));
+    let p = problem(
+        book(
+            &app,
+            &s,
+            json!({"starts_at": rfc(start), "duration_minutes": 60, "online_url": online}),
+        )
+        .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    assert_eq!(error_fields(&p), ["party_ids"]);
+
+    let resp = book(&app, &s, json!({"starts_at": rfc(start), "duration_minutes": 60, "online_url": online, "party_ids": [claimant]})).await;
+    assert_eq!(resp.status(), StatusCode::CREATED);
+    let session: Value = resp.json().await.expect("json");
+    assert_eq!(session["format"], "separate");
+    // The respondent is not invited to the claimant's separate session.
+    let invited: Vec<String> = session["invitations"]
+        .as_array()
+        .expect("inv")
+        .iter()
+        .map(|i| i["email"].as_str().expect("email").to_owned())
+        .collect();
+    assert!(invited.iter().any(|e| e.starts_with("aigerim")));
+    assert!(!invited.iter().any(|e| e.starts_with("serik")));
+}
+
+#[tokio::test]
+async fn a_party_answers_through_their_link_and_the_mediator_sees_it() {
+    let app = spawn_app().await;
+    let s = accepted_case(&app, "RSVP", json!({})).await;
+    let start = tuesday_at_ten(11);
+    let session: Value = book(
+        &app,
+        &s,
+        json!({"starts_at": rfc(start), "duration_minutes": 60, "online_url": "https://video.example.kz/r/5"}),
+    )
+    .await
+    .json()
+    .await
+    .expect("json");
+    let sid = id(&session);
+    let party: Uuid = s.parties[0]["id"]
+        .as_str()
+        .expect("id")
+        .parse()
+        .expect("uuid");
+    let token = kelisim::services::links::party_token(&app.db, party)
+        .await
+        .expect("token");
+
+    let page = app
+        .get(&format!("/p/{token}"), None)
+        .await
+        .text()
+        .await
+        .expect("html");
+    // The page links the session's .ics (HTML-escaped, so `/` is `&#x2f;`).
+    assert!(page.contains(&format!("{sid}.ics")));
+    let ics = app
+        .get(&format!("/p/{token}/sessions/{sid}.ics"), None)
+        .await;
+    assert_eq!(ics.status(), StatusCode::OK);
+    let parsed = parse_ics(&ics.text().await.expect("ics"));
+    assert_eq!(
+        parsed["attendees"],
+        json!([format!(
+            "mailto:{}",
+            s.parties[0]["email"].as_str().expect("email")
+        )])
+    );
+
+    let resp = app
+        .post(
+            &format!("/p/{token}/sessions/{sid}/rsvp"),
+            None,
+            json!({"response": "tentative", "note": "I may be late"}),
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    let p = problem(
+        app.post(
+            &format!("/p/{token}/sessions/{sid}/rsvp"),
+            None,
+            json!({"response": "perhaps"}),
+        )
+        .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    assert_eq!(error_fields(&p), ["response"]);
+
+    let seen: Value = app
+        .get(&format!("/api/v1/sessions/{sid}"), Some(&s.mediator_token))
+        .await
+        .json()
+        .await
+        .expect("json");
+    let mine = seen["invitations"]
+        .as_array()
+        .expect("inv")
+        .iter()
+        .find(|i| i["party_id"] == json!(party))
+        .expect("the party's invitation");
+    assert_eq!(mine["partstat"], "TENTATIVE");
+    assert_eq!(mine["response_note"], "I may be late");
+    let _ = s.mediator;
+}
+
+async fn reminders(app: &TestApp, session: Uuid) -> usize {
+    emails(app, session)
+        .await
+        .iter()
+        .filter(|m| m.kind == "session_reminder")
+        .count()
+}
+
+#[tokio::test]
+async fn reminders_go_once_per_kind_and_recipient_follow_a_move_and_skip_cancelled_sessions() {
+    let app = spawn_app().await;
+    let s = accepted_case(&app, "REM", json!({})).await;
+    let start = tuesday_at_ten(7);
+    let session: Value = book(
+        &app,
+        &s,
+        json!({"starts_at": rfc(start), "duration_minutes": 60, "online_url": "https://video.example.kz/r/6"}),
+    )
+    .await
+    .json()
+    .await
+    .expect("json");
+    let sid = id(&session);
+    let run = |at: DateTime<Utc>| {
+        let app = &app;
+        async move {
+            kelisim::jobs::reminders::run(&app.db, &app.settings, at)
+                .await
+                .expect("reminders")
+        }
+    };
+
+    assert_eq!(run(start - Duration::hours(50)).await, 0, "too early");
+    assert_eq!(run(start - Duration::hours(47)).await, 3, "48 h: everyone");
+    assert_eq!(run(start - Duration::hours(46)).await, 0, "once");
+    assert_eq!(run(start - Duration::minutes(90)).await, 3, "2 h");
+    assert_eq!(run(start - Duration::minutes(60)).await, 0);
+    assert_eq!(reminders(&app, sid).await, 6);
+
+    // Moved two days later: reminded again for the new time.
+    let later = start + Duration::days(2);
+    let resp = app
+        .patch(
+            &format!("/api/v1/sessions/{sid}"),
+            Some(&s.mediator_token),
+            json!({"starts_at": rfc(later)}),
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert_eq!(run(later - Duration::hours(47)).await, 3);
+
+    // Cancelled: no more reminders.
+    let resp = app
+        .post(
+            &format!("/api/v1/sessions/{sid}/cancel"),
+            Some(&s.clerk),
+            json!({"reason": "Settled"}),
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert_eq!(run(later - Duration::minutes(90)).await, 0);
+    assert_eq!(reminders(&app, sid).await, 9);
+}
+
+#[tokio::test]
+async fn on_postgresql_the_database_itself_refuses_overlapping_sessions() {
+    use sea_orm::{ActiveModelTrait, DatabaseBackend, Set};
+    let app = spawn_app().await;
+    if app.db.get_database_backend() != DatabaseBackend::Postgres {
+        // SQLite has no exclusion constraints; bookings are serialised by its
+        // write lock instead (see the concurrency test).
+        return;
+    }
+    let s = accepted_case(&app, "EXCL", json!({})).await;
+    let start = tuesday_at_ten(7);
+    let insert = |offset: i64| {
+        let db = app.db.clone();
+        let (case, mediator) = (s.case, s.mediator);
+        async move {
+            let at = Utc::now();
+            entity::sessions::ActiveModel {
+                id: Set(Uuid::now_v7()),
+                case_id: Set(case),
+                mediator_id: Set(mediator),
+                starts_at: Set(start + Duration::minutes(offset)),
+                ends_at: Set(start + Duration::minutes(offset + 60)),
+                timezone: Set("Asia/Almaty".into()),
+                room_id: Set(None),
+                online_url: Set(Some("https://video.example.kz/x".into())),
+                format: Set("joint".into()),
+                status: Set("scheduled".into()),
+                sequence: Set(0),
+                cancel_reason: Set(None),
+                created_by: Set(None),
+                created_at: Set(at),
+                updated_at: Set(at),
+            }
+            .insert(&db)
+            .await
+        }
+    };
+    insert(0).await.expect("the first session");
+    let err = insert(30).await.expect_err("an overlapping session");
+    assert!(
+        err.to_string().contains("ex_sessions_mediator_overlap"),
+        "{err}"
+    );
+    insert(60).await.expect("touching is not overlapping");
+}
