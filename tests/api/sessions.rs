@@ -770,3 +770,123 @@ async fn on_postgresql_the_database_itself_refuses_overlapping_sessions() {
     );
     insert(60).await.expect("touching is not overlapping");
 }
+
+/// Messages the SMTP server received that carry an invitation, read.
+fn invitations_received(smtp: &crate::common::smtp::SmtpServer) -> Vec<(String, Read)> {
+    smtp.messages()
+        .into_iter()
+        .map(|raw| String::from_utf8(raw).expect("UTF-8 message"))
+        .filter(|raw| raw.contains("text/calendar"))
+        .map(|raw| {
+            let r = read(&raw);
+            (raw, r)
+        })
+        .collect()
+}
+
+async fn wait_for(smtp: &crate::common::smtp::SmtpServer, n: usize) {
+    let start = std::time::Instant::now();
+    while smtp.count() < n {
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(30),
+            "{} of {n} messages arrived",
+            smtp.count()
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    // One more poll of the worker: nothing else (no duplicate) may come.
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+}
+
+#[tokio::test]
+async fn invitations_booked_while_smtp_is_down_arrive_once_each_through_a_real_smtp_server() {
+    use crate::common::smtp::{SmtpOptions, SmtpServer};
+    let dir = tempfile::tempdir().expect("dir");
+    let mut smtp = SmtpServer::start(&dir.path().join("smtp"));
+    let url = smtp.url();
+    let app = crate::common::spawn_app_with(|s| {
+        s.smtp_url = Some(url);
+        s.delivery_retry_base_seconds = 1;
+    })
+    .await;
+    let s = accepted_case(&app, "SMTP", json!({})).await;
+    // Referral (2) and assignment (2) emails first.
+    wait_for(&smtp, 4).await;
+
+    smtp.stop();
+    let start = tuesday_at_ten(7);
+    let resp = book(
+        &app,
+        &s,
+        json!({"starts_at": rfc(start), "duration_minutes": 60, "online_url": "https://video.example.kz/r/7"}),
+    )
+    .await;
+    assert_eq!(resp.status(), StatusCode::CREATED);
+    let sid = id(&resp.json::<Value>().await.expect("json"));
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    smtp.start_again(SmtpOptions::default());
+    wait_for(&smtp, 7).await;
+
+    let all = entity::outbox_messages::Entity::find()
+        .all(&app.db)
+        .await
+        .expect("outbox");
+    assert_eq!(smtp.count(), all.len(), "every message exactly once");
+    let received = invitations_received(&smtp);
+    assert_eq!(received.len(), 3, "one invitation per recipient");
+    let recipients: Vec<String> = received.iter().map(|(_, r)| r.to.clone()).collect();
+    let mut uids = std::collections::BTreeMap::new();
+    for (raw, r) in &received {
+        assert_eq!(r.mime_method, "REQUEST");
+        assert_eq!(r.ical["method"], "REQUEST");
+        assert_eq!(r.ical["attendees"], json!([format!("mailto:{}", r.to)]));
+        // 10:00 in Almaty is 05:00Z: UTC+5 since March 2024.
+        assert_eq!(
+            r.ical["dtstart"],
+            format!("{}+00:00", start.format("%Y-%m-%dT%H:%M:%S"))
+        );
+        assert_eq!(start.format("%H:%M").to_string(), "05:00");
+        for other in recipients.iter().filter(|o| **o != r.to) {
+            assert!(!raw.contains(other.as_str()), "{} sees {other}", r.to);
+        }
+        uids.insert(
+            r.to.clone(),
+            (r.ical["uid"].clone(), r.ical["sequence"].clone()),
+        );
+    }
+
+    // Moved, then cancelled: the same UIDs with rising SEQUENCE arrive.
+    let resp = app
+        .patch(
+            &format!("/api/v1/sessions/{sid}"),
+            Some(&s.mediator_token),
+            json!({"starts_at": rfc(start + Duration::hours(2))}),
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    wait_for(&smtp, 10).await;
+    let resp = app
+        .post(
+            &format!("/api/v1/sessions/{sid}/cancel"),
+            Some(&s.clerk),
+            json!({"reason": "Settled before the session"}),
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    wait_for(&smtp, 13).await;
+    let received = invitations_received(&smtp);
+    assert_eq!(received.len(), 9);
+    for (_, r) in &received {
+        let (uid, _) = &uids[&r.to];
+        assert_eq!(&r.ical["uid"], uid, "UID stable for {}", r.to);
+        let expected = match r.ical["sequence"].as_i64() {
+            Some(0) => "REQUEST",
+            Some(1) => "REQUEST",
+            Some(2) => "CANCEL",
+            other => panic!("unexpected SEQUENCE {other:?}"),
+        };
+        assert_eq!(r.mime_method, expected);
+        assert_eq!(r.ical["method"], expected);
+    }
+    let _ = s.court;
+}
