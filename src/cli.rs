@@ -1,4 +1,4 @@
-//! The command line: `kelisim serve | migrate | user add`.
+//! The command line: `kelisim serve | migrate | user add | mediators import | demo`.
 
 use std::io::Read;
 use std::path::PathBuf;
@@ -11,7 +11,7 @@ use uuid::Uuid;
 use crate::config::Settings;
 use crate::http::users::{CreateUser, parse_new_user};
 use crate::services::audit::Actor;
-use crate::{Application, db, migrate, services, shutdown_signal, telemetry};
+use crate::{Application, db, demo, mail, migrate, services, shutdown_signal, telemetry};
 
 /// Kelisim: courts refer disputes to mediation; Kelisim matches mediators,
 /// schedules sessions, sends calendar invitations and records outcomes.
@@ -48,6 +48,12 @@ pub enum Command {
         #[command(subcommand)]
         command: MediatorsCommand,
     },
+    /// Load a small, realistic demo data set into an empty database — two
+    /// courts, 30 mediators, 20 cases in every stage, sessions in the coming
+    /// week — and print how to log in. Every demo account has the password
+    /// printed; every address is on a reserved domain. Refuses to touch a
+    /// database that already holds a court.
+    Demo,
 }
 
 #[derive(Debug, Subcommand)]
@@ -113,6 +119,28 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Serve => {
             let app = Application::build(settings).await?;
             app.run_until_stopped(shutdown_signal()).await
+        }
+        Command::Demo => {
+            let conn = db::connect(&settings).await?;
+            migrate(&conn).await?;
+            // Checked before anything else, so a refusal changes nothing.
+            let courts = demo::existing_courts(&conn).await?;
+            if courts > 0 {
+                anyhow::bail!(
+                    "this database already holds {courts} court(s); `kelisim demo` loads its data \
+                     into an empty database only, and loaded nothing. Point it at a fresh one, \
+                     e.g. KELISIM_DATABASE_URL=sqlite://./data/demo.db kelisim demo"
+                );
+            }
+            eprintln!("loading the demo data…");
+            let summary = demo::load(&conn, &settings).await?;
+            let spooled = if settings.smtp().is_none() {
+                Some(write_to_spool(&conn, &settings).await?)
+            } else {
+                None
+            };
+            print_demo(&settings, &summary, spooled);
+            Ok(())
         }
         Command::Migrate => {
             let conn = db::connect(&settings).await?;
@@ -198,6 +226,98 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("created {} {} ({})", user.role, user.id, user.email);
             Ok(())
         }
+    }
+}
+
+/// Writes every pending message into the spool folder now, so that the
+/// emails of the demo can be read before the service first runs.
+async fn write_to_spool(
+    conn: &sea_orm::DatabaseConnection,
+    settings: &Settings,
+) -> anyhow::Result<usize> {
+    std::fs::create_dir_all(&settings.mail_spool_dir).with_context(|| {
+        format!(
+            "creating the mail spool folder {}",
+            settings.mail_spool_dir.display()
+        )
+    })?;
+    let transport = mail::delivery::Transport::from_settings(settings)?;
+    let mut written = 0;
+    // A round takes a batch; stop when one writes nothing (all done, or a
+    // failure that the service retries later).
+    for _ in 0..1000 {
+        let n = mail::delivery::deliver_due(conn, settings, &transport).await?;
+        if n == 0 {
+            break;
+        }
+        written += n;
+    }
+    Ok(written)
+}
+
+fn print_demo(settings: &Settings, s: &demo::DemoSummary, spooled: Option<usize>) {
+    let base = settings.public_base();
+    let statuses: Vec<String> = s
+        .cases_by_status
+        .iter()
+        .map(|(status, n)| format!("{n} {status}"))
+        .collect();
+    println!("Demo data loaded:");
+    println!("  {} courts: {}", s.courts.len(), s.courts.join("; "));
+    println!(
+        "  {} rooms, {} mediators, {} cases ({}), {} sessions in the coming week, {} emails",
+        s.rooms,
+        s.mediators,
+        s.cases,
+        statuses.join(", "),
+        s.sessions,
+        s.emails
+    );
+    println!();
+    println!(
+        "Start the service with `kelisim serve`; it answers at {base} (API: {base}/api/docs)."
+    );
+    println!("Every demo account has the password: {}", s.password);
+    println!();
+    for login in &s.logins {
+        println!(
+            "  {:<9} {:<34} {} — {}",
+            login.role.as_str(),
+            login.email,
+            login.name,
+            login.detail
+        );
+    }
+    let clerk = s
+        .logins
+        .iter()
+        .find(|l| l.role == crate::domain::Role::Clerk)
+        .map_or("clerk@example", |l| l.email.as_str());
+    println!();
+    println!("Get a token, then list the clerk's cases:");
+    println!(
+        "  curl -s {base}/api/v1/auth/token -H 'content-type: application/json' \\\n      \
+         -d '{{\"email\":\"{clerk}\",\"password\":\"{}\"}}'",
+        s.password
+    );
+    println!("  curl -s {base}/api/v1/cases -H \"authorization: Bearer $TOKEN\"");
+    if let Some(link) = &s.party_link {
+        println!();
+        println!("A party's own page (parties have no account; the link is in their emails):");
+        println!("  {link}");
+    }
+    println!();
+    match spooled {
+        Some(n) => println!(
+            "Emails: {n} messages (one per recipient, invitations with calendar parts) are in \
+             the spool folder {} as .eml files.",
+            settings.mail_spool_dir.display()
+        ),
+        None => println!(
+            "Emails: {} messages wait in the outbox; `kelisim serve` sends them over SMTP \
+             (every address is on a reserved .example domain).",
+            s.emails
+        ),
     }
 }
 

@@ -1,4 +1,4 @@
-//! The `kelisim` binary itself: `user add`, `migrate`, and `serve` with a
+//! The `kelisim` binary itself: `user add`, `migrate`, `demo`, and `serve` with a
 //! graceful stop on SIGTERM.
 
 use std::io::Write;
@@ -185,4 +185,212 @@ fn help_explains_each_command() {
         .expect("ran");
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("--password-stdin") && text.contains("--role"));
+}
+
+/// Rows of the tables `demo` fills, to see that a refused second run
+/// changes nothing.
+async fn demo_table_counts(db: &sea_orm::DatabaseConnection) -> Vec<u64> {
+    use sea_orm::{EntityTrait, PaginatorTrait};
+    vec![
+        entity::courts::Entity::find()
+            .count(db)
+            .await
+            .expect("courts"),
+        entity::users::Entity::find()
+            .count(db)
+            .await
+            .expect("users"),
+        entity::mediators::Entity::find()
+            .count(db)
+            .await
+            .expect("mediators"),
+        entity::cases::Entity::find()
+            .count(db)
+            .await
+            .expect("cases"),
+        entity::parties::Entity::find()
+            .count(db)
+            .await
+            .expect("parties"),
+        entity::sessions::Entity::find()
+            .count(db)
+            .await
+            .expect("sessions"),
+        entity::outbox_messages::Entity::find()
+            .count(db)
+            .await
+            .expect("outbox"),
+        entity::audit_log::Entity::find()
+            .count(db)
+            .await
+            .expect("audit"),
+    ]
+}
+
+#[tokio::test]
+async fn demo_loads_courts_mediators_and_cases_once_and_its_clerk_can_log_in() {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+
+    let dir = tempfile::tempdir().expect("dir");
+    let db = TestDatabase::create(dir.path()).await;
+    let started = chrono::Utc::now();
+
+    let out = kelisim(&db.url, dir.path())
+        .arg("demo")
+        .output()
+        .expect("demo ran");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}\n{stdout}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for expected in [
+        "admin@kelisim.example",
+        "clerk.almaty@kelisim.example",
+        "clerk.astana@kelisim.example",
+        "a.sadykova@kelisim.example",
+        "demo-password-2026",
+        "/api/v1/auth/token",
+        "spool folder",
+    ] {
+        assert!(
+            stdout.contains(expected),
+            "the output names {expected}:\n{stdout}"
+        );
+    }
+
+    let conn = sea_orm::Database::connect(db.url.as_str())
+        .await
+        .expect("open the database");
+    let counts = demo_table_counts(&conn).await;
+    assert_eq!(counts[0], 2, "courts");
+    assert!(counts[2] >= 30, "mediators: {}", counts[2]);
+    let cases = entity::cases::Entity::find()
+        .all(&conn)
+        .await
+        .expect("cases");
+    assert_eq!(cases.len(), 20);
+    let statuses: std::collections::BTreeSet<&str> =
+        cases.iter().map(|c| c.status.as_str()).collect();
+    for status in [
+        "referred",
+        "mediator_proposed",
+        "mediator_accepted",
+        "scheduled",
+        "withdrawn",
+    ] {
+        assert!(
+            statuses.contains(status),
+            "a case is {status}: {statuses:?}"
+        );
+    }
+    assert!(
+        cases
+            .iter()
+            .any(|c| c.violence_reported && c.status == "scheduled")
+    );
+    let parties = entity::parties::Entity::find()
+        .all(&conn)
+        .await
+        .expect("parties");
+    assert!(
+        parties.iter().all(|p| p.email.ends_with(".example")),
+        "every party address is on a reserved domain"
+    );
+    assert!(parties.iter().any(|p| p.is_minor) && parties.iter().any(|p| p.role == "guardian"));
+
+    // Sessions in the coming week, each invitation emailed once to its recipient.
+    let sessions = entity::sessions::Entity::find()
+        .all(&conn)
+        .await
+        .expect("sessions");
+    assert!(sessions.len() >= 5, "sessions: {}", sessions.len());
+    let week = started + chrono::Duration::days(7);
+    for s in &sessions {
+        assert_eq!(s.status, "scheduled");
+        assert!(
+            s.starts_at > started && s.starts_at < week,
+            "{} is in the coming week",
+            s.starts_at
+        );
+    }
+    assert!(sessions.iter().any(|s| s.room_id.is_some()));
+    assert!(sessions.iter().any(|s| s.online_url.is_some()));
+    assert!(sessions.iter().any(|s| s.format == "separate"));
+    let invitations = entity::invitations::Entity::find()
+        .all(&conn)
+        .await
+        .expect("invitations");
+    assert!(invitations.len() > sessions.len());
+    for inv in &invitations {
+        let sent = entity::outbox_messages::Entity::find()
+            .filter(entity::outbox_messages::Column::SessionId.eq(inv.session_id))
+            .filter(entity::outbox_messages::Column::Recipient.eq(inv.email.as_str()))
+            .all(&conn)
+            .await
+            .expect("outbox");
+        assert_eq!(sent.len(), 1, "one invitation email to {}", inv.email);
+    }
+    // Without SMTP the emails are already in the spool folder.
+    let spooled = std::fs::read_dir(dir.path().join("mail"))
+        .expect("spool folder")
+        .filter(|e| {
+            e.as_ref()
+                .is_ok_and(|e| e.path().extension().is_some_and(|x| x == "eml"))
+        })
+        .count() as u64;
+    assert_eq!(spooled, counts[6], "every outbox message is in the spool");
+
+    // A second run refuses, says why, and changes nothing.
+    let again = kelisim(&db.url, dir.path())
+        .arg("demo")
+        .output()
+        .expect("demo ran again");
+    assert!(!again.status.success());
+    let stderr = String::from_utf8_lossy(&again.stderr);
+    assert!(stderr.contains("already holds"), "{stderr}");
+    assert_eq!(demo_table_counts(&conn).await, counts);
+    conn.close().await.ok();
+
+    // The printed clerk logs in and sees the cases of their court.
+    let port = free_port();
+    let mut server = kelisim(&db.url, dir.path())
+        .arg("serve")
+        .env("KELISIM_BIND", format!("127.0.0.1:{port}"))
+        .spawn()
+        .expect("serve");
+    let base = format!("http://127.0.0.1:{port}");
+    let client = reqwest::Client::new();
+    wait_until_healthy(&client, &base).await;
+    let resp = client
+        .post(format!("{base}/api/v1/auth/token"))
+        .json(&json!({"email": "clerk.almaty@kelisim.example", "password": "demo-password-2026"}))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(resp.status(), StatusCode::OK);
+    let token: Value = resp.json().await.expect("json");
+    let token = token["token"].as_str().expect("token").to_owned();
+    let listed: Value = client
+        .get(format!("{base}/api/v1/cases?limit=100"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("sent")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(listed["items"].as_array().map(Vec::len), Some(10));
+    let _ = Command::new("kill")
+        .args(["-TERM", &server.id().to_string()])
+        .status();
+    let start = Instant::now();
+    while server.try_wait().expect("wait").is_none() {
+        if start.elapsed() > Duration::from_secs(20) {
+            let _ = server.kill();
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }
