@@ -20,7 +20,7 @@ use super::extract::ApiPath;
 use crate::AppState;
 use crate::domain::Language;
 use crate::error::{AppError, AppResult, Problem};
-use crate::services::{cases, sessions};
+use crate::services::{cases, invitations};
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -78,13 +78,13 @@ async fn party_page(
     let (party, case) = cases::party_by_token(&state.db, &token).await?;
     let view = cases::party_view(&state.db, &party, &case).await?;
     let court_tz = view.court_tz;
-    let sessions: Vec<serde_json::Value> = sessions::of_party(&state.db, party.id)
+    let sessions: Vec<serde_json::Value> = invitations::of_party(&state.db, party.id)
         .await?
         .into_iter()
         .map(|(s, i)| {
             serde_json::json!({
                 "id": s.id,
-                "starts_local": sessions::local_time(s.starts_at, court_tz),
+                "starts_local": invitations::local_time(s.starts_at, court_tz),
                 "minutes": (s.ends_at - s.starts_at).num_minutes(),
                 "status": s.status,
                 "format": s.format,
@@ -174,7 +174,7 @@ async fn session_ics(
         .strip_suffix(".ics")
         .and_then(|s| s.parse::<uuid::Uuid>().ok())
         .ok_or_else(|| AppError::not_found("session"))?;
-    let ics = sessions::party_ics(&state.db, &state.settings, &token, id).await?;
+    let ics = invitations::party_ics(&state.db, &state.settings, &token, id).await?;
     let mut response = private(ics.into_response());
     response.headers_mut().insert(
         header::CONTENT_TYPE,
@@ -248,7 +248,7 @@ async fn answer_invitation(
                 .collect::<String>()
         })
         .filter(|n| !n.is_empty());
-    sessions::rsvp(&state.db, &token, id, partstat, note).await?;
+    invitations::rsvp(&state.db, &token, id, partstat, note).await?;
     if from_form {
         return Ok(private(
             Redirect::to(&format!("/p/{token}")).into_response(),

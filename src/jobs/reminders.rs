@@ -19,7 +19,7 @@ use crate::config::Settings;
 use crate::domain::{EmailAddress, TimeZoneName};
 use crate::error::AppResult;
 use crate::mail::{self, Email};
-use crate::services::sessions::{local_time, location, recipients_of};
+use crate::services::invitations::{local_time, location, recipients_of};
 use crate::services::{new_id, now};
 
 /// The reminder kind due for a session starting at `starts_at`, seen at

@@ -14,7 +14,7 @@ pub mod templates;
 
 use lettre::message::header::ContentType;
 use lettre::message::{Attachment, Mailbox, Message, MultiPart, SinglePart};
-use sea_orm::{ActiveModelTrait, ConnectionTrait, Set};
+use sea_orm::{ConnectionTrait, EntityTrait, Set};
 use uuid::Uuid;
 
 use crate::calendar::itip::{self, Invitation, Method};
@@ -80,8 +80,44 @@ pub const ATTACHMENT_NAME: &str = "invite.ics";
 pub async fn enqueue<C: ConnectionTrait>(
     db: &C,
     settings: &Settings,
-    mut email: Email<'_>,
+    email: Email<'_>,
 ) -> AppResult<Uuid> {
+    let (id, row) = outbox_row(settings, email, now())?;
+    entity::outbox_messages::Entity::insert(row)
+        .exec_without_returning(db)
+        .await?;
+    Ok(id)
+}
+
+/// Renders every email and writes them to the outbox inside `db` (a
+/// transaction) with one multi-row insert per hundred, in order.
+pub async fn enqueue_many<C: ConnectionTrait>(
+    db: &C,
+    settings: &Settings,
+    emails: Vec<Email<'_>>,
+) -> AppResult<Vec<Uuid>> {
+    let at = now();
+    let (ids, rows): (Vec<Uuid>, Vec<_>) = emails
+        .into_iter()
+        .map(|e| outbox_row(settings, e, at))
+        .collect::<AppResult<Vec<_>>>()?
+        .into_iter()
+        .unzip();
+    let mut rows = rows.into_iter().peekable();
+    while rows.peek().is_some() {
+        entity::outbox_messages::Entity::insert_many(rows.by_ref().take(100))
+            .exec_without_returning(db)
+            .await?;
+    }
+    Ok(ids)
+}
+
+/// The outbox row of `email`, rendered.
+fn outbox_row(
+    settings: &Settings,
+    mut email: Email<'_>,
+    at: chrono::DateTime<chrono::Utc>,
+) -> AppResult<(Uuid, entity::outbox_messages::ActiveModel)> {
     let mut context = std::mem::take(&mut email.context);
     if let Some(map) = context.as_object_mut() {
         map.insert("language".into(), email.language.as_str().into());
@@ -91,8 +127,7 @@ pub async fn enqueue<C: ConnectionTrait>(
     let (message, message_id) = build_message(settings, &email, &rendered, id)?;
     let raw = String::from_utf8(message.formatted())
         .map_err(|e| AppError::internal("formatting an email", e))?;
-    let at = now();
-    entity::outbox_messages::ActiveModel {
+    let row = entity::outbox_messages::ActiveModel {
         id: Set(id),
         kind: Set(email.template.to_owned()),
         recipient: Set(email.to.as_str().to_owned()),
@@ -108,10 +143,8 @@ pub async fn enqueue<C: ConnectionTrait>(
         message_id: Set(message_id),
         created_at: Set(at),
         sent_at: Set(None),
-    }
-    .insert(db)
-    .await?;
-    Ok(id)
+    };
+    Ok((id, row))
 }
 
 /// Builds the message [`enqueue`] stores, with no I/O: From from settings,

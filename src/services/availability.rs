@@ -15,7 +15,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
 use chrono_tz::Tz;
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, QueryTrait};
@@ -178,7 +178,7 @@ pub async fn calendar<C: ConnectionTrait>(
     if let Some(hit) = cache.get(mediator_id, version) {
         return Ok(Some(hit));
     }
-    let Some(loaded) = load(db, mediator_id, version, None).await? else {
+    let Some(loaded) = load(db, mediator_id, version).await? else {
         return Ok(None);
     };
     let loaded = Arc::new(loaded);
@@ -192,14 +192,117 @@ fn spans(rows: Vec<Span>) -> Vec<Interval> {
     rows.into_iter().map(|(s, e)| Interval::new(s, e)).collect()
 }
 
-/// A mediator's calendar read inside a booking transaction, bypassing the
-/// cache, without the session `excluding` (the one being moved).
-pub async fn for_booking<C: ConnectionTrait>(
+/// Marks a mediator's calendar as changed, like [`touch`], and returns the
+/// mediator as the update left them; `None` when there is no such mediator.
+/// A booking starts its transaction with this: the write takes SQLite's
+/// write lock, or the mediator's row lock on PostgreSQL.
+pub async fn lock<C: ConnectionTrait>(
     db: &C,
     mediator_id: Uuid,
+) -> AppResult<Option<entity::mediators::Model>> {
+    use entity::mediators::{Column, Entity};
+    Ok(Entity::update_many()
+        .col_expr(
+            Column::CalendarVersion,
+            Expr::col(Column::CalendarVersion).add(1),
+        )
+        .filter(Column::Id.eq(mediator_id))
+        .exec_with_returning(db)
+        .await?
+        .pop())
+}
+
+/// The part of a mediator's calendar that decides whether a session in
+/// `[from, to)` fits, read inside a booking transaction (after [`lock`]),
+/// bypassing the cache: weekly hours, the time off, busy blocks and
+/// sessions (but `excluding`, the one being moved) near the range, and the
+/// closed days of `court` around it. Three statements, whatever the size
+/// of the mediator's history.
+///
+/// "Near" is within `buffer` and an hour more: the slot engine looks no
+/// further than the buffer around a session. Sessions are read through the
+/// `(mediator_id, starts_at)` index bounded on both sides, which is exact
+/// because no session is longer than `max_session`.
+#[allow(clippy::too_many_arguments)]
+pub async fn window_for_booking<C: ConnectionTrait>(
+    db: &C,
+    mediator: &entity::mediators::Model,
+    court: Uuid,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    buffer: Duration,
+    max_session: Duration,
     excluding: Option<Uuid>,
-) -> AppResult<Option<Calendar>> {
-    load(db, mediator_id, -1, excluding).await
+) -> AppResult<Calendar> {
+    use sea_orm::sea_query::{Alias, Query, SelectStatement, UnionType};
+    let tz = TimeZoneName::parse(&mediator.timezone)
+        .map(|t| t.tz())
+        .map_err(|e| AppError::internal("reading a mediator's zone", anyhow::anyhow!(e)))?;
+    let margin = buffer.max(Duration::zero()) + Duration::hours(1);
+    let (near_from, near_to) = (from - margin, to + margin);
+    let weekly = weekly(db, mediator.id).await?;
+
+    // One statement: (kind, starts_at, ends_at) of everything near.
+    let near = |kind: i32, table: Alias| -> SelectStatement {
+        let mut q = Query::select();
+        q.expr_as(Expr::val(kind), Alias::new("kind"))
+            .column(Alias::new("starts_at"))
+            .column(Alias::new("ends_at"))
+            .from(table)
+            .and_where(Expr::col(Alias::new("mediator_id")).eq(mediator.id))
+            .and_where(Expr::col(Alias::new("starts_at")).lt(near_to))
+            .and_where(Expr::col(Alias::new("ends_at")).gt(near_from));
+        q
+    };
+    let mut sessions = near(1, Alias::new("sessions"));
+    sessions
+        .and_where(Expr::col(Alias::new("starts_at")).gte(near_from - max_session))
+        .and_where(Expr::col(Alias::new("status")).ne("cancelled"));
+    if let Some(id) = excluding {
+        sessions.and_where(Expr::col(Alias::new("id")).ne(id));
+    }
+    let mut query = near(0, Alias::new("time_off"));
+    query
+        .union(UnionType::All, sessions)
+        .union(UnionType::All, near(2, Alias::new("busy_blocks")));
+    let rows = db.query_all(&query).await?;
+    let (mut off, mut booked, mut blocks) = (Vec::new(), Vec::new(), Vec::new());
+    for row in rows {
+        let kind: i32 = row.try_get("", "kind")?;
+        let span = Interval::new(row.try_get("", "starts_at")?, row.try_get("", "ends_at")?);
+        match kind {
+            0 => off.push(span),
+            1 => booked.push(span),
+            _ => blocks.push(span),
+        }
+    }
+
+    let days = |at: DateTime<Utc>| at.with_timezone(&tz).date_naive();
+    let mut closed_days: Vec<(Uuid, NaiveDate)> = {
+        use entity::court_closed_days::{Column, Entity};
+        Entity::find()
+            .select_only()
+            .columns([Column::CourtId, Column::Day])
+            .filter(Column::CourtId.eq(court))
+            .filter(Column::Day.between(
+                days(near_from) - Duration::days(1),
+                days(near_to) + Duration::days(1),
+            ))
+            .into_tuple()
+            .all(db)
+            .await?
+    };
+    closed_days.sort_unstable_by_key(|(c, d)| (*d, *c));
+    Ok(Calendar {
+        mediator_id: mediator.id,
+        version: mediator.calendar_version,
+        user_id: mediator.user_id,
+        tz,
+        court_ids: vec![court],
+        weekly,
+        busy: Busy::new(off, booked, blocks),
+        closed_days,
+    })
 }
 
 /// Reads a mediator's whole calendar. Past data is kept too: free slots of a
@@ -208,7 +311,6 @@ async fn load<C: ConnectionTrait>(
     db: &C,
     mediator_id: Uuid,
     version: i64,
-    excluding: Option<Uuid>,
 ) -> AppResult<Option<Calendar>> {
     let Some((user_id, timezone)) = entity::mediators::Entity::find_by_id(mediator_id)
         .select_only()
@@ -246,15 +348,14 @@ async fn load<C: ConnectionTrait>(
     };
     let sessions: Vec<Span> = {
         use entity::sessions::{Column, Entity};
-        let mut q = Entity::find()
+        Entity::find()
             .select_only()
             .columns([Column::StartsAt, Column::EndsAt])
             .filter(Column::MediatorId.eq(mediator_id))
-            .filter(Column::Status.ne("cancelled"));
-        if let Some(id) = excluding {
-            q = q.filter(Column::Id.ne(id));
-        }
-        q.into_tuple().all(db).await?
+            .filter(Column::Status.ne("cancelled"))
+            .into_tuple()
+            .all(db)
+            .await?
     };
     let busy: Vec<Span> = {
         use entity::busy_blocks::{Column, Entity};

@@ -54,15 +54,29 @@ async fn key<C: ConnectionTrait>(db: &C) -> AppResult<Vec<u8>> {
         .map_err(|e| AppError::internal("reading the link key", e))
 }
 
+/// The installation's link key, read once for several tokens.
+pub struct LinkKey(Vec<u8>);
+
+impl LinkKey {
+    /// Reads (or on first use creates) the key.
+    pub async fn load<C: ConnectionTrait>(db: &C) -> AppResult<Self> {
+        Ok(Self(key(db).await?))
+    }
+
+    /// The personal link token of a party.
+    pub fn token(&self, party_id: Uuid) -> AppResult<String> {
+        let mut mac = Hmac::<Sha256>::new_from_slice(&self.0)
+            .map_err(|e| AppError::internal("keying the link", anyhow::anyhow!("{e}")))?;
+        mac.update(b"party:");
+        mac.update(party_id.as_bytes());
+        Ok(format!(
+            "p_{}",
+            URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes())
+        ))
+    }
+}
+
 /// The personal link token of a party.
 pub async fn party_token<C: ConnectionTrait>(db: &C, party_id: Uuid) -> AppResult<String> {
-    let key = key(db).await?;
-    let mut mac = Hmac::<Sha256>::new_from_slice(&key)
-        .map_err(|e| AppError::internal("keying the link", anyhow::anyhow!("{e}")))?;
-    mac.update(b"party:");
-    mac.update(party_id.as_bytes());
-    Ok(format!(
-        "p_{}",
-        URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes())
-    ))
+    LinkKey::load(db).await?.token(party_id)
 }

@@ -10,6 +10,7 @@ pub mod auth;
 pub mod availability;
 pub mod cases;
 pub mod courts;
+pub mod invitations;
 pub mod links;
 pub mod matching;
 pub mod mediators;

@@ -10,24 +10,24 @@
 
 use chrono::{DateTime, Duration, Utc};
 use chrono_tz::Tz;
-use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
-    EntityTrait, QueryFilter, QueryOrder, Set, TransactionTrait,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, EntityTrait,
+    QueryFilter, QueryOrder, Set, TransactionTrait,
 };
 use uuid::Uuid;
 
 use super::audit::{self, Actor, Entry};
 use super::auth::Caller;
 use super::cases::{self, CaseAccess, CaseRecord, transition};
-use super::{availability, links, new_id, now};
-use crate::calendar::itip::{self, Method};
+use super::invitations::{self, Change, Occasion, Recipient};
+use super::links::LinkKey;
+use super::{availability, new_id, now};
 use crate::config::Settings;
 use crate::domain::case::{self as case_rules, CaseAction, CaseStatus, PartyRole};
 use crate::domain::slots::SlotRules;
-use crate::domain::{EmailAddress, Language, Role, TimeZoneName};
+use crate::domain::{Role, TimeZoneName};
 use crate::error::{AppError, AppResult, FieldError};
-use crate::mail::{self, CalendarPart, Email};
 
 /// Shortest and longest session, in minutes.
 pub const MIN_MINUTES: i64 = 15;
@@ -226,13 +226,14 @@ async fn check_booking<C: ConnectionTrait>(
 
 /// Checks, inside the locked transaction, that the mediator is free (on the
 /// slot grid, inside their hours, clear of everything with the buffer), the
-/// room is free and no party has another session then.
+/// room is free and no party has another session then. Reads only what lies
+/// near the session, so its cost does not grow with anyone's history.
 #[allow(clippy::too_many_arguments)]
 async fn check_free(
     txn: &DatabaseTransaction,
     settings: &Settings,
     record: &CaseRecord,
-    mediator_id: Uuid,
+    mediator: &entity::mediators::Model,
     starts_at: DateTime<Utc>,
     minutes: i64,
     place: &Place,
@@ -240,14 +241,22 @@ async fn check_free(
     moving: Option<Uuid>,
 ) -> AppResult<()> {
     let ends_at = starts_at + Duration::minutes(minutes);
-    let calendar = availability::for_booking(txn, mediator_id, moving)
-        .await?
-        .ok_or_else(|| AppError::not_found("mediator"))?;
     let rules = SlotRules {
         duration: Duration::minutes(minutes),
         grid_minutes: settings.slot_grid_minutes,
         buffer: Duration::minutes(i64::from(settings.session_buffer_minutes)),
     };
+    let calendar = availability::window_for_booking(
+        txn,
+        mediator,
+        record.case.court_id,
+        starts_at,
+        ends_at,
+        rules.buffer,
+        Duration::minutes(MAX_MINUTES),
+        moving,
+    )
+    .await?;
     let slot = calendar.free_slots(
         starts_at,
         ends_at,
@@ -298,227 +307,41 @@ async fn check_free(
     Ok(())
 }
 
-/// The people invited to a session besides the mediator: the parties taking
-/// part, every guardian when a minor takes part, and interpreters when the
-/// case needs one. In a joint session, everyone.
-fn recipients(
-    record: &CaseRecord,
-    format: &str,
-    party_ids: &[Uuid],
-) -> Vec<entity::parties::Model> {
-    let minor_present = record
-        .parties
-        .iter()
-        .any(|p| p.is_minor && party_ids.contains(&p.id));
-    record
-        .parties
-        .iter()
-        .filter(|p| {
-            if party_ids.contains(&p.id) || format == "joint" {
-                return true;
-            }
-            match p.role.parse::<PartyRole>() {
-                Ok(PartyRole::Guardian) => minor_present,
-                Ok(PartyRole::Interpreter) => record.case.interpreter_needed,
-                _ => false,
-            }
-        })
-        .cloned()
-        .collect()
+/// Takes the lock that serialises changes to a mediator's sessions (see the
+/// module doc): must be the transaction's first statement.
+async fn lock_mediator(
+    txn: &DatabaseTransaction,
+    mediator_id: Uuid,
+) -> AppResult<entity::mediators::Model> {
+    availability::lock(txn, mediator_id)
+        .await?
+        .ok_or_else(|| AppError::not_found("mediator"))
 }
 
-/// "2026-12-03 10:00 (Asia/Almaty)".
-pub fn local_time(at: DateTime<Utc>, tz: Tz) -> String {
-    format!(
-        "{} ({})",
-        at.with_timezone(&tz).format("%Y-%m-%d %H:%M"),
-        tz.name()
-    )
-}
-
-/// What an invitation email needs besides its recipient.
-pub(crate) struct Occasion<'a> {
-    pub session: &'a entity::sessions::Model,
-    pub case: &'a entity::cases::Model,
-    pub tz: Tz,
-    pub mediator: &'a entity::mediators::Model,
-    pub location: String,
-}
-
-/// One recipient of a session's emails.
-pub(crate) struct Recipient {
-    pub invitation: entity::invitations::Model,
-    pub name: String,
-    pub language: Language,
-    pub party_link: Option<String>,
-}
-
-pub(crate) async fn location<C: ConnectionTrait>(
-    db: &C,
-    s: &entity::sessions::Model,
-) -> AppResult<String> {
-    Ok(match (&s.room_id, &s.online_url) {
-        (Some(room), _) => entity::rooms::Entity::find_by_id(*room)
-            .one(db)
-            .await?
-            .map(|r| r.name)
-            .unwrap_or_default(),
-        (None, Some(url)) => url.clone(),
-        (None, None) => String::new(),
-    })
-}
-
-/// The recipients of a session, from its invitations.
-pub(crate) async fn recipients_of<C: ConnectionTrait>(
-    db: &C,
-    settings: &Settings,
-    session_id: Uuid,
-    mediator: &entity::mediators::Model,
-) -> AppResult<Vec<Recipient>> {
-    let invitations = entity::invitations::Entity::find()
-        .filter(entity::invitations::Column::SessionId.eq(session_id))
-        .order_by_asc(entity::invitations::Column::Id)
-        .all(db)
-        .await?;
-    let mut out = Vec::with_capacity(invitations.len());
-    for inv in invitations {
-        let (name, language, party_link) = match inv.party_id {
-            Some(pid) => {
-                let party = entity::parties::Entity::find_by_id(pid)
-                    .one(db)
-                    .await?
-                    .ok_or_else(|| AppError::not_found("party"))?;
-                let token = links::party_token(db, pid).await?;
-                (
-                    party.name,
-                    party.language.parse().unwrap_or(Language::Ru),
-                    Some(cases::party_link(settings, &token)),
-                )
-            }
-            None => {
-                let language = match mediator.user_id {
-                    Some(uid) => entity::users::Entity::find_by_id(uid)
-                        .one(db)
-                        .await?
-                        .and_then(|u| u.language.parse().ok())
-                        .unwrap_or(Language::Ru),
-                    None => Language::Ru,
-                };
-                (mediator.name.clone(), language, None)
-            }
-        };
-        out.push(Recipient {
-            invitation: inv,
-            name,
-            language,
-            party_link,
-        });
-    }
-    Ok(out)
-}
-
-/// The calendar object of one invitation.
-pub(crate) fn calendar_of(
-    settings: &Settings,
-    occasion: &Occasion<'_>,
-    recipient: &Recipient,
-    method: Method,
-) -> AppResult<String> {
-    let from: lettre::message::Mailbox = settings
-        .mail_from
-        .parse()
-        .map_err(|e| AppError::internal("reading mail_from", anyhow::anyhow!("{e}")))?;
-    let organizer = from.email.to_string();
-    let summary = format!(
-        "Mediation session, case {}",
-        occasion.case.court_case_number
-    );
-    Ok(itip::build(&itip::Invitation {
-        uid: &recipient.invitation.uid,
-        sequence: occasion.session.sequence,
-        method,
-        starts_at: occasion.session.starts_at,
-        ends_at: occasion.session.ends_at,
-        dtstamp: now(),
-        summary: &summary,
-        location: Some(occasion.location.as_str()).filter(|l| !l.is_empty()),
-        url: recipient.party_link.as_deref(),
-        organizer_email: &organizer,
-        organizer_name: &occasion.mediator.name,
-        attendee_email: &recipient.invitation.email,
-        attendee_name: &recipient.name,
-        partstat: &recipient.invitation.partstat,
-    }))
-}
-
-/// Writes one email per recipient: a new or moved session (`REQUEST`) or a
-/// cancelled one (`CANCEL`).
-async fn send_all(
+/// Builds the recipients of a session's emails from what is at hand,
+/// reading only the link key and the mediator's language.
+async fn recipients_at_hand(
     txn: &DatabaseTransaction,
     settings: &Settings,
-    occasion: &Occasion<'_>,
-    method: Method,
-    moved: bool,
-    reason: Option<&str>,
-) -> AppResult<()> {
-    let recipients = recipients_of(txn, settings, occasion.session.id, occasion.mediator).await?;
-    let minutes = (occasion.session.ends_at - occasion.session.starts_at).num_minutes();
-    for r in recipients {
-        let Ok(to) = EmailAddress::parse(&r.invitation.email) else {
-            continue;
-        };
-        let ics = calendar_of(settings, occasion, &r, method)?;
-        let (template, context) = match method {
-            Method::Request => (
-                "session_invitation",
-                serde_json::json!({
-                    "name": r.name,
-                    "court_case_number": occasion.case.court_case_number,
-                    "starts_local": local_time(occasion.session.starts_at, occasion.tz),
-                    "duration_minutes": minutes,
-                    "location": occasion.location,
-                    "moved": moved,
-                    "format": occasion.session.format,
-                    "party_link": r.party_link.clone().unwrap_or_default(),
-                }),
-            ),
-            Method::Cancel => (
-                "session_cancelled",
-                serde_json::json!({
-                    "name": r.name,
-                    "court_case_number": occasion.case.court_case_number,
-                    "starts_local": local_time(occasion.session.starts_at, occasion.tz),
-                    "reason": reason.unwrap_or_default(),
-                    "party_link": r.party_link.clone().unwrap_or_default(),
-                }),
-            ),
-        };
-        mail::enqueue(
-            txn,
-            settings,
-            Email {
-                template,
-                to: &to,
-                to_name: &r.name,
-                language: r.language,
-                context,
-                case_id: Some(occasion.case.id),
-                session_id: Some(occasion.session.id),
-                calendar: Some(CalendarPart { method, ics }),
-            },
-        )
-        .await?;
-        entity::invitations::Entity::update_many()
-            .col_expr(
-                entity::invitations::Column::Sequence,
-                Expr::value(occasion.session.sequence),
-            )
-            .col_expr(entity::invitations::Column::LastSentAt, Expr::value(now()))
-            .filter(entity::invitations::Column::Id.eq(r.invitation.id))
-            .exec(txn)
-            .await?;
-    }
-    Ok(())
+    record: &CaseRecord,
+    invitations: Vec<entity::invitations::Model>,
+    mediator: &entity::mediators::Model,
+) -> AppResult<Vec<Recipient>> {
+    let key = if invitations.iter().any(|i| i.party_id.is_some()) {
+        Some(LinkKey::load(txn).await?)
+    } else {
+        None
+    };
+    let language = invitations::mediator_language(txn, mediator).await?;
+    let parties: Vec<&entity::parties::Model> = record.parties.iter().collect();
+    invitations::recipients(
+        settings,
+        invitations,
+        &parties,
+        key.as_ref(),
+        mediator,
+        language,
+    )
 }
 
 /// Books a session of a case.
@@ -531,13 +354,19 @@ pub async fn book(
 ) -> AppResult<SessionRecord> {
     let (record, access) = cases::load_visible(db, caller, case_id).await?;
     let mediator_id = booking_mediator(&record, access, caller)?;
-    let status = record.status()?;
-    if !matches!(status, CaseStatus::MediatorAccepted | CaseStatus::Scheduled) {
-        return Err(conflict(
-            format!("the case is {status}; sessions are booked once a mediator has accepted it"),
-            "case_status",
-        ));
-    }
+    let bookable = |status: CaseStatus| {
+        if matches!(status, CaseStatus::MediatorAccepted | CaseStatus::Scheduled) {
+            Ok(())
+        } else {
+            Err(conflict(
+                format!(
+                    "the case is {status}; sessions are booked once a mediator has accepted it"
+                ),
+                "case_status",
+            ))
+        }
+    };
+    bookable(record.status()?)?;
     let (_, tz) = court_of(db, &record.case).await?;
     let format = booking.format.clone().unwrap_or_else(|| {
         case_rules::default_session_format(
@@ -568,23 +397,20 @@ pub async fn book(
         &party_ids,
     )
     .await?;
-    let mediator = entity::mediators::Entity::find_by_id(mediator_id)
-        .one(db)
-        .await?
-        .ok_or_else(|| AppError::not_found("mediator"))?;
 
     let txn = db.begin().await?;
-    // First statement: the lock that serialises bookings (see the module doc).
-    availability::touch(&txn, mediator_id).await?;
+    let mediator = lock_mediator(&txn, mediator_id).await?;
+    // The case as it is now, under the lock: it may have been withdrawn.
     let case = entity::cases::Entity::find_by_id(case_id)
         .one(&txn)
         .await?
         .ok_or_else(|| AppError::not_found("case"))?;
+    bookable(parse_status(&case.status)?)?;
     check_free(
         &txn,
         settings,
         &record,
-        mediator_id,
+        &mediator,
         booking.starts_at,
         booking.minutes,
         &booking.place,
@@ -593,39 +419,40 @@ pub async fn book(
     )
     .await?;
     let at = now();
-    let id = new_id();
     let (room_id, online_url) = match &booking.place {
         Place::Room(r) => (Some(*r), None),
         Place::Online(u) => (None, Some(u.clone())),
     };
-    let session = entity::sessions::ActiveModel {
-        id: Set(id),
-        case_id: Set(case_id),
-        mediator_id: Set(mediator_id),
-        starts_at: Set(booking.starts_at),
-        ends_at: Set(booking.starts_at + Duration::minutes(booking.minutes)),
-        timezone: Set(tz.name().to_owned()),
-        room_id: Set(room_id),
-        online_url: Set(online_url),
-        format: Set(format.clone()),
-        status: Set("scheduled".into()),
-        sequence: Set(0),
-        cancel_reason: Set(None),
-        created_by: Set(Some(caller.user_id)),
-        created_at: Set(at),
-        updated_at: Set(at),
-    }
-    .insert(&txn)
-    .await
-    .map_err(overlap_violation)?;
-    for pid in &party_ids {
+    let session = entity::sessions::Model {
+        id: new_id(),
+        case_id,
+        mediator_id,
+        starts_at: booking.starts_at,
+        ends_at: booking.starts_at + Duration::minutes(booking.minutes),
+        timezone: tz.name().to_owned(),
+        room_id,
+        online_url,
+        format: format.clone(),
+        status: "scheduled".into(),
+        sequence: 0,
+        cancel_reason: None,
+        created_by: Some(caller.user_id),
+        created_at: at,
+        updated_at: at,
+    };
+    let id = session.id;
+    entity::sessions::Entity::insert(entity::sessions::ActiveModel::from(session.clone()))
+        .exec_without_returning(&txn)
+        .await
+        .map_err(overlap_violation)?;
+    entity::session_parties::Entity::insert_many(party_ids.iter().map(|pid| {
         entity::session_parties::ActiveModel {
             session_id: Set(id),
             party_id: Set(*pid),
         }
-        .insert(&txn)
-        .await?;
-    }
+    }))
+    .exec_without_returning(&txn)
+    .await?;
     if parse_status(&case.status)? == CaseStatus::MediatorAccepted {
         transition(
             &txn,
@@ -638,10 +465,13 @@ pub async fn book(
         .await?;
     }
     // One invitation per recipient, with a UID stable for the session's life.
-    for p in recipients(&record, &format, &party_ids) {
-        insert_invitation(&txn, id, Some(p.id), None, &p.email, at).await?;
-    }
-    insert_invitation(&txn, id, None, Some(mediator_id), &mediator.email, at).await?;
+    let mut invited: Vec<entity::invitations::Model> =
+        invitations::invited_parties(&record, &format, &party_ids)
+            .into_iter()
+            .map(|p| invitations::new_invitation(&session, Some(p), &mediator))
+            .collect();
+    invited.push(invitations::new_invitation(&session, None, &mediator));
+    invitations::insert_all(&txn, &invited).await?;
     audit::record(
         &txn,
         Entry {
@@ -661,44 +491,23 @@ pub async fn book(
         case: &case,
         tz,
         mediator: &mediator,
-        location: location(&txn, &session).await?,
+        location: invitations::location(&txn, &session).await?,
     };
-    send_all(&txn, settings, &occasion, Method::Request, false, None).await?;
+    let recipients =
+        recipients_at_hand(&txn, settings, &record, invited.clone(), &mediator).await?;
+    invitations::send(&txn, settings, &occasion, &recipients, Change::Booked).await?;
     txn.commit().await.map_err(overlap_violation)?;
-    load(db, id).await
+    invited.sort_by_key(|i| i.id);
+    Ok(SessionRecord {
+        session,
+        party_ids,
+        invitations: invited,
+    })
 }
 
 fn parse_status(raw: &str) -> AppResult<CaseStatus> {
     raw.parse()
         .map_err(|e| AppError::internal("reading a case status", anyhow::anyhow!("{e}")))
-}
-
-async fn insert_invitation(
-    txn: &DatabaseTransaction,
-    session_id: Uuid,
-    party_id: Option<Uuid>,
-    mediator_id: Option<Uuid>,
-    email: &str,
-    at: DateTime<Utc>,
-) -> AppResult<()> {
-    let who = party_id.or(mediator_id).unwrap_or_default();
-    entity::invitations::ActiveModel {
-        id: Set(new_id()),
-        session_id: Set(session_id),
-        party_id: Set(party_id),
-        mediator_id: Set(mediator_id),
-        email: Set(email.to_owned()),
-        uid: Set(format!("{session_id}-{}@kelisim", who.simple())),
-        sequence: Set(0),
-        partstat: Set("NEEDS-ACTION".into()),
-        response_note: Set(None),
-        responded_at: Set(None),
-        last_sent_at: Set(None),
-        created_at: Set(at),
-    }
-    .insert(txn)
-    .await?;
-    Ok(())
 }
 
 /// A session with its parties and invitations.
@@ -743,6 +552,35 @@ pub async fn load_visible(
     Ok((record, case, may_change))
 }
 
+/// A session that `caller` may change and that is still scheduled.
+async fn changeable(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    id: Uuid,
+    verb: &str,
+) -> AppResult<(SessionRecord, CaseRecord)> {
+    let (current, record, may_change) = load_visible(db, caller, id).await?;
+    if !may_change {
+        return Err(AppError::Forbidden(format!(
+            "only the case's mediator or a clerk of its court {verb} its sessions"
+        )));
+    }
+    if current.session.status != "scheduled" {
+        return Err(conflict(
+            format!("the session is {}", current.session.status),
+            "session_status",
+        ));
+    }
+    Ok((current, record))
+}
+
+fn changed_meanwhile() -> AppError {
+    conflict(
+        "the session changed meanwhile; reload it and try again",
+        "session_status",
+    )
+}
+
 /// Moves a session: new time, length or place. Everyone invited gets the
 /// invitation again with the same UID and a higher SEQUENCE.
 pub async fn move_session(
@@ -752,19 +590,8 @@ pub async fn move_session(
     id: Uuid,
     change: Move,
 ) -> AppResult<SessionRecord> {
-    let (current, record, may_change) = load_visible(db, caller, id).await?;
-    if !may_change {
-        return Err(AppError::Forbidden(
-            "only the case's mediator or a clerk of its court moves its sessions".into(),
-        ));
-    }
+    let (current, record) = changeable(db, caller, id, "moves").await?;
     let s = &current.session;
-    if s.status != "scheduled" {
-        return Err(conflict(
-            format!("the session is {}", s.status),
-            "session_status",
-        ));
-    }
     let (_, tz) = court_of(db, &record.case).await?;
     let starts_at = change.starts_at.unwrap_or(s.starts_at);
     let minutes = change
@@ -788,17 +615,13 @@ pub async fn move_session(
         &current.party_ids,
     )
     .await?;
-    let mediator = entity::mediators::Entity::find_by_id(s.mediator_id)
-        .one(db)
-        .await?
-        .ok_or_else(|| AppError::not_found("mediator"))?;
     let txn = db.begin().await?;
-    availability::touch(&txn, s.mediator_id).await?;
+    let mediator = lock_mediator(&txn, s.mediator_id).await?;
     check_free(
         &txn,
         settings,
         &record,
-        s.mediator_id,
+        &mediator,
         starts_at,
         minutes,
         &place,
@@ -810,19 +633,34 @@ pub async fn move_session(
         Place::Room(r) => (Some(*r), None),
         Place::Online(u) => (None, Some(u.clone())),
     };
+    let session = entity::sessions::Model {
+        starts_at,
+        ends_at: starts_at + Duration::minutes(minutes),
+        room_id,
+        online_url,
+        sequence: s.sequence + 1,
+        updated_at: now(),
+        ..s.clone()
+    };
     let res = entity::sessions::Entity::update_many()
         .col_expr(entity::sessions::Column::StartsAt, Expr::value(starts_at))
         .col_expr(
             entity::sessions::Column::EndsAt,
-            Expr::value(starts_at + Duration::minutes(minutes)),
+            Expr::value(session.ends_at),
         )
         .col_expr(entity::sessions::Column::RoomId, Expr::value(room_id))
-        .col_expr(entity::sessions::Column::OnlineUrl, Expr::value(online_url))
+        .col_expr(
+            entity::sessions::Column::OnlineUrl,
+            Expr::value(session.online_url.clone()),
+        )
         .col_expr(
             entity::sessions::Column::Sequence,
-            Expr::col(entity::sessions::Column::Sequence).add(1),
+            Expr::value(session.sequence),
         )
-        .col_expr(entity::sessions::Column::UpdatedAt, Expr::value(now()))
+        .col_expr(
+            entity::sessions::Column::UpdatedAt,
+            Expr::value(session.updated_at),
+        )
         .filter(entity::sessions::Column::Id.eq(id))
         .filter(entity::sessions::Column::Status.eq("scheduled"))
         .filter(entity::sessions::Column::Sequence.eq(s.sequence))
@@ -830,24 +668,33 @@ pub async fn move_session(
         .await
         .map_err(overlap_violation)?;
     if res.rows_affected == 0 {
-        return Err(conflict(
-            "the session changed meanwhile; reload it and try again",
-            "session_status",
-        ));
+        return Err(changed_meanwhile());
     }
     // A new time asks everyone again.
+    let at = now();
     entity::invitations::Entity::update_many()
         .col_expr(
             entity::invitations::Column::Partstat,
             Expr::value("NEEDS-ACTION"),
         )
+        .col_expr(
+            entity::invitations::Column::Sequence,
+            Expr::value(session.sequence),
+        )
+        .col_expr(entity::invitations::Column::LastSentAt, Expr::value(at))
         .filter(entity::invitations::Column::SessionId.eq(id))
         .exec(&txn)
         .await?;
-    let session = entity::sessions::Entity::find_by_id(id)
-        .one(&txn)
-        .await?
-        .ok_or_else(|| AppError::not_found("session"))?;
+    let invited: Vec<entity::invitations::Model> = current
+        .invitations
+        .into_iter()
+        .map(|i| entity::invitations::Model {
+            partstat: "NEEDS-ACTION".into(),
+            sequence: session.sequence,
+            last_sent_at: Some(at),
+            ..i
+        })
+        .collect();
     audit::record(
         &txn,
         Entry {
@@ -865,11 +712,17 @@ pub async fn move_session(
         case: &record.case,
         tz,
         mediator: &mediator,
-        location: location(&txn, &session).await?,
+        location: invitations::location(&txn, &session).await?,
     };
-    send_all(&txn, settings, &occasion, Method::Request, true, None).await?;
+    let recipients =
+        recipients_at_hand(&txn, settings, &record, invited.clone(), &mediator).await?;
+    invitations::send(&txn, settings, &occasion, &recipients, Change::Moved).await?;
     txn.commit().await.map_err(overlap_violation)?;
-    load(db, id).await
+    Ok(SessionRecord {
+        session,
+        party_ids: current.party_ids,
+        invitations: invited,
+    })
 }
 
 /// Cancels a session, with a reason: everyone invited gets `METHOD:CANCEL`.
@@ -880,26 +733,17 @@ pub async fn cancel(
     id: Uuid,
     reason: String,
 ) -> AppResult<SessionRecord> {
-    let (current, record, may_change) = load_visible(db, caller, id).await?;
-    if !may_change {
-        return Err(AppError::Forbidden(
-            "only the case's mediator or a clerk of its court cancels its sessions".into(),
-        ));
-    }
+    let (current, record) = changeable(db, caller, id, "cancels").await?;
     let s = &current.session;
-    if s.status != "scheduled" {
-        return Err(conflict(
-            format!("the session is {}", s.status),
-            "session_status",
-        ));
-    }
-    let (_, tz) = court_of(db, &record.case).await?;
-    let mediator = entity::mediators::Entity::find_by_id(s.mediator_id)
-        .one(db)
-        .await?
-        .ok_or_else(|| AppError::not_found("mediator"))?;
     let txn = db.begin().await?;
-    availability::touch(&txn, s.mediator_id).await?;
+    let mediator = lock_mediator(&txn, s.mediator_id).await?;
+    let session = entity::sessions::Model {
+        status: "cancelled".into(),
+        cancel_reason: Some(reason.clone()),
+        sequence: s.sequence + 1,
+        updated_at: now(),
+        ..s.clone()
+    };
     let res = entity::sessions::Entity::update_many()
         .col_expr(entity::sessions::Column::Status, Expr::value("cancelled"))
         .col_expr(
@@ -908,23 +752,31 @@ pub async fn cancel(
         )
         .col_expr(
             entity::sessions::Column::Sequence,
-            Expr::col(entity::sessions::Column::Sequence).add(1),
+            Expr::value(session.sequence),
         )
-        .col_expr(entity::sessions::Column::UpdatedAt, Expr::value(now()))
+        .col_expr(
+            entity::sessions::Column::UpdatedAt,
+            Expr::value(session.updated_at),
+        )
         .filter(entity::sessions::Column::Id.eq(id))
         .filter(entity::sessions::Column::Status.eq("scheduled"))
+        .filter(entity::sessions::Column::Sequence.eq(s.sequence))
         .exec(&txn)
         .await?;
     if res.rows_affected == 0 {
-        return Err(conflict(
-            "the session changed meanwhile; reload it and try again",
-            "session_status",
-        ));
+        return Err(changed_meanwhile());
     }
-    let session = entity::sessions::Entity::find_by_id(id)
-        .one(&txn)
-        .await?
-        .ok_or_else(|| AppError::not_found("session"))?;
+    invitations::mark_sent(&txn, id, session.sequence).await?;
+    let at = now();
+    let invited: Vec<entity::invitations::Model> = current
+        .invitations
+        .into_iter()
+        .map(|i| entity::invitations::Model {
+            sequence: session.sequence,
+            last_sent_at: Some(at),
+            ..i
+        })
+        .collect();
     audit::record(
         &txn,
         Entry {
@@ -943,130 +795,24 @@ pub async fn cancel(
     let occasion = Occasion {
         session: &session,
         case: &record.case,
-        tz,
+        tz: invitations::zone_of(&session),
         mediator: &mediator,
-        location: location(&txn, &session).await?,
+        location: invitations::location(&txn, &session).await?,
     };
-    send_all(
+    let recipients =
+        recipients_at_hand(&txn, settings, &record, invited.clone(), &mediator).await?;
+    invitations::send(
         &txn,
         settings,
         &occasion,
-        Method::Cancel,
-        false,
-        Some(&reason),
+        &recipients,
+        Change::Cancelled { reason: &reason },
     )
     .await?;
     txn.commit().await?;
-    load(db, id).await
-}
-
-/// A party's answer to an invitation.
-pub async fn rsvp(
-    db: &DatabaseConnection,
-    token: &str,
-    session_id: Uuid,
-    partstat: &'static str,
-    note: Option<String>,
-) -> AppResult<entity::invitations::Model> {
-    let (party, case) = cases::party_by_token(db, token).await?;
-    let invitation = entity::invitations::Entity::find()
-        .filter(entity::invitations::Column::SessionId.eq(session_id))
-        .filter(entity::invitations::Column::PartyId.eq(party.id))
-        .one(db)
-        .await?
-        .ok_or_else(|| AppError::not_found("session"))?;
-    let session = entity::sessions::Entity::find_by_id(session_id)
-        .one(db)
-        .await?
-        .ok_or_else(|| AppError::not_found("session"))?;
-    if session.status != "scheduled" {
-        return Err(conflict(
-            format!("the session is {}", session.status),
-            "session_status",
-        ));
-    }
-    let txn = db.begin().await?;
-    let mut active: entity::invitations::ActiveModel = invitation.into();
-    active.partstat = Set(partstat.to_owned());
-    active.response_note = Set(note);
-    active.responded_at = Set(Some(now()));
-    let invitation = active.update(&txn).await?;
-    audit::record(
-        &txn,
-        Entry {
-            case_id: Some(case.id),
-            ..Entry::new(
-                Actor::Party(party.id),
-                "invitation.answered",
-                "session",
-                session_id,
-            )
-            .court(Some(case.court_id))
-            .details(serde_json::json!({ "partstat": partstat }))
-        },
-    )
-    .await?;
-    txn.commit().await?;
-    Ok(invitation)
-}
-
-/// The sessions a party is invited to, with their invitation.
-pub async fn of_party<C: ConnectionTrait>(
-    db: &C,
-    party_id: Uuid,
-) -> AppResult<Vec<(entity::sessions::Model, entity::invitations::Model)>> {
-    let invitations = entity::invitations::Entity::find()
-        .filter(entity::invitations::Column::PartyId.eq(party_id))
-        .find_also_related(entity::sessions::Entity)
-        .all(db)
-        .await?;
-    let mut out: Vec<_> = invitations
-        .into_iter()
-        .filter_map(|(i, s)| s.map(|s| (s, i)))
-        .collect();
-    out.sort_by_key(|(s, _)| s.starts_at);
-    Ok(out)
-}
-
-/// The `.ics` of one invitation of a party (REQUEST, or CANCEL once
-/// cancelled).
-pub async fn party_ics(
-    db: &DatabaseConnection,
-    settings: &Settings,
-    token: &str,
-    session_id: Uuid,
-) -> AppResult<String> {
-    let (party, case) = cases::party_by_token(db, token).await?;
-    let (session, invitation) = of_party(db, party.id)
-        .await?
-        .into_iter()
-        .find(|(s, _)| s.id == session_id)
-        .ok_or_else(|| AppError::not_found("session"))?;
-    let (_, tz) = court_of(db, &case).await?;
-    let mediator = entity::mediators::Entity::find_by_id(session.mediator_id)
-        .one(db)
-        .await?
-        .ok_or_else(|| AppError::not_found("mediator"))?;
-    let method = if session.status == "cancelled" {
-        Method::Cancel
-    } else {
-        Method::Request
-    };
-    let occasion = Occasion {
-        session: &session,
-        case: &case,
-        tz,
-        mediator: &mediator,
-        location: location(db, &session).await?,
-    };
-    let recipient = Recipient {
-        invitation,
-        name: party.name.clone(),
-        language: party.language.parse().unwrap_or(Language::Ru),
-        party_link: Some(cases::party_link(
-            settings,
-            &links::party_token(db, party.id).await?,
-        )),
-    };
-    calendar_of(settings, &occasion, &recipient, method)
+    Ok(SessionRecord {
+        session,
+        party_ids: current.party_ids,
+        invitations: invited,
+    })
 }

@@ -890,3 +890,63 @@ async fn invitations_booked_while_smtp_is_down_arrive_once_each_through_a_real_s
     }
     let _ = s.court;
 }
+
+/// A booking reads only the part of the calendar near the session: these
+/// are the edges of that part. Time off that began weeks before, a session
+/// as long as sessions get that began hours before, and the buffer exactly.
+#[tokio::test]
+async fn a_booking_sees_long_time_off_long_sessions_and_the_buffer_exactly() {
+    let app = spawn_app().await;
+    let s = accepted_case(&app, "EDGE", json!({})).await;
+    let online = "https://video.example.kz/r/9";
+    let at = |start: DateTime<Utc>, minutes: i64| json!({"starts_at": rfc(start), "duration_minutes": minutes, "online_url": online});
+    let refused_because = |resp: reqwest::Response| async move {
+        problem(resp, StatusCode::CONFLICT).await["reasons"].clone()
+    };
+
+    // Time off from three weeks before the Tuesday to its 11:00.
+    let tuesday = tuesday_at_ten(21);
+    let resp = app
+        .post(
+            &format!("/api/v1/mediators/{}/time-off", s.mediator),
+            Some(&s.mediator_token),
+            json!({"starts_at": rfc(tuesday - Duration::days(21)), "ends_at": rfc(tuesday + Duration::hours(1)), "note": "leave"}),
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::CREATED);
+    assert_eq!(
+        refused_because(book(&app, &s, at(tuesday + Duration::minutes(30), 60)).await).await,
+        json!(["mediator_unavailable"])
+    );
+    let resp = book(&app, &s, at(tuesday + Duration::hours(1), 60)).await;
+    assert_eq!(resp.status(), StatusCode::CREATED);
+
+    // The longest session, 09:00–17:00 on the next Tuesday. An hour at
+    // 16:00 meets it (the mediator, not only the parties, is taken).
+    let next = tuesday + Duration::days(7) - Duration::hours(1);
+    let resp = book(&app, &s, at(next, 480)).await;
+    assert_eq!(resp.status(), StatusCode::CREATED);
+    assert_eq!(
+        refused_because(book(&app, &s, at(next + Duration::hours(7), 60)).await).await,
+        json!(["mediator_unavailable"])
+    );
+
+    // The buffer is 15 minutes: a session may start 15 minutes after the
+    // one before ends, not 14 (off the grid anyway) and not at its end.
+    let wednesday = tuesday + Duration::days(1);
+    let resp = book(&app, &s, at(wednesday, 60)).await;
+    assert_eq!(resp.status(), StatusCode::CREATED);
+    assert_eq!(
+        refused_because(book(&app, &s, at(wednesday + Duration::minutes(60), 30)).await).await,
+        json!(["mediator_unavailable"])
+    );
+    let resp = book(&app, &s, at(wednesday + Duration::minutes(75), 30)).await;
+    assert_eq!(resp.status(), StatusCode::CREATED);
+    // And before: ending 15 minutes before the first is fine, 0 is not.
+    assert_eq!(
+        refused_because(book(&app, &s, at(wednesday - Duration::minutes(30), 30)).await).await,
+        json!(["mediator_unavailable"])
+    );
+    let resp = book(&app, &s, at(wednesday - Duration::minutes(45), 30)).await;
+    assert_eq!(resp.status(), StatusCode::CREATED);
+}

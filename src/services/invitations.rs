@@ -1,0 +1,479 @@
+//! Invitations: who is invited to a session, the email each of them gets
+//! (iTIP over iMIP, written to the outbox), and the parties' answers.
+//!
+//! Rule: one invitation per recipient and session, with a UID stable for
+//! the session's life; every email about the session carries the
+//! session's current SEQUENCE, and the invitation row records it.
+
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    QueryOrder, Set, TransactionTrait,
+};
+use std::collections::HashMap;
+use uuid::Uuid;
+
+use super::audit::{self, Actor, Entry};
+use super::cases::{self, CaseRecord};
+use super::links::LinkKey;
+use super::{new_id, now};
+use crate::calendar::itip::{self, Method};
+use crate::config::Settings;
+use crate::domain::case::PartyRole;
+use crate::domain::{EmailAddress, Language, TimeZoneName};
+use crate::error::{AppError, AppResult};
+use crate::mail::{self, CalendarPart, Email};
+
+/// "2026-12-03 10:00 (Asia/Almaty)".
+pub fn local_time(at: DateTime<Utc>, tz: Tz) -> String {
+    format!(
+        "{} ({})",
+        at.with_timezone(&tz).format("%Y-%m-%d %H:%M"),
+        tz.name()
+    )
+}
+
+/// The zone a session was booked in (its court's).
+pub(crate) fn zone_of(session: &entity::sessions::Model) -> Tz {
+    TimeZoneName::parse(&session.timezone).map_or(chrono_tz::Asia::Almaty, |t| t.tz())
+}
+
+/// What an invitation email needs besides its recipient.
+pub(crate) struct Occasion<'a> {
+    pub session: &'a entity::sessions::Model,
+    pub case: &'a entity::cases::Model,
+    pub tz: Tz,
+    pub mediator: &'a entity::mediators::Model,
+    pub location: String,
+}
+
+/// One recipient of a session's emails.
+pub(crate) struct Recipient {
+    pub invitation: entity::invitations::Model,
+    pub name: String,
+    pub language: Language,
+    pub party_link: Option<String>,
+}
+
+/// The people invited to a session besides the mediator: the parties taking
+/// part, every guardian when a minor takes part, and interpreters when the
+/// case needs one. In a joint session, everyone.
+pub(crate) fn invited_parties<'r>(
+    record: &'r CaseRecord,
+    format: &str,
+    party_ids: &[Uuid],
+) -> Vec<&'r entity::parties::Model> {
+    let minor_present = record
+        .parties
+        .iter()
+        .any(|p| p.is_minor && party_ids.contains(&p.id));
+    record
+        .parties
+        .iter()
+        .filter(|p| {
+            if party_ids.contains(&p.id) || format == "joint" {
+                return true;
+            }
+            match p.role.parse::<PartyRole>() {
+                Ok(PartyRole::Guardian) => minor_present,
+                Ok(PartyRole::Interpreter) => record.case.interpreter_needed,
+                _ => false,
+            }
+        })
+        .collect()
+}
+
+/// A new invitation row: `party` or, when `None`, the mediator.
+pub(crate) fn new_invitation(
+    session: &entity::sessions::Model,
+    party: Option<&entity::parties::Model>,
+    mediator: &entity::mediators::Model,
+) -> entity::invitations::Model {
+    let (party_id, mediator_id, email, who) = match party {
+        Some(p) => (Some(p.id), None, p.email.clone(), p.id),
+        None => (None, Some(mediator.id), mediator.email.clone(), mediator.id),
+    };
+    entity::invitations::Model {
+        id: new_id(),
+        session_id: session.id,
+        party_id,
+        mediator_id,
+        email,
+        uid: format!("{}-{}@kelisim", session.id, who.simple()),
+        sequence: session.sequence,
+        partstat: "NEEDS-ACTION".into(),
+        response_note: None,
+        responded_at: None,
+        // Written in the same transaction as the emails that send them.
+        last_sent_at: Some(session.updated_at),
+        created_at: session.updated_at,
+    }
+}
+
+/// Inserts invitation rows in one statement.
+pub(crate) async fn insert_all<C: ConnectionTrait>(
+    db: &C,
+    invitations: &[entity::invitations::Model],
+) -> AppResult<()> {
+    if invitations.is_empty() {
+        return Ok(());
+    }
+    entity::invitations::Entity::insert_many(
+        invitations
+            .iter()
+            .cloned()
+            .map(entity::invitations::ActiveModel::from),
+    )
+    .exec_without_returning(db)
+    .await?;
+    Ok(())
+}
+
+/// Records that every invitation of a session went out again at
+/// `sequence`.
+pub(crate) async fn mark_sent<C: ConnectionTrait>(
+    db: &C,
+    session_id: Uuid,
+    sequence: i32,
+) -> AppResult<()> {
+    entity::invitations::Entity::update_many()
+        .col_expr(entity::invitations::Column::Sequence, Expr::value(sequence))
+        .col_expr(entity::invitations::Column::LastSentAt, Expr::value(now()))
+        .filter(entity::invitations::Column::SessionId.eq(session_id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+pub(crate) async fn location<C: ConnectionTrait>(
+    db: &C,
+    s: &entity::sessions::Model,
+) -> AppResult<String> {
+    Ok(match (&s.room_id, &s.online_url) {
+        (Some(room), _) => entity::rooms::Entity::find_by_id(*room)
+            .one(db)
+            .await?
+            .map(|r| r.name)
+            .unwrap_or_default(),
+        (None, Some(url)) => url.clone(),
+        (None, None) => String::new(),
+    })
+}
+
+/// The language a mediator's emails are written in: their login's.
+pub(crate) async fn mediator_language<C: ConnectionTrait>(
+    db: &C,
+    mediator: &entity::mediators::Model,
+) -> AppResult<Language> {
+    Ok(match mediator.user_id {
+        Some(uid) => entity::users::Entity::find_by_id(uid)
+            .one(db)
+            .await?
+            .and_then(|u| u.language.parse().ok())
+            .unwrap_or(Language::Ru),
+        None => Language::Ru,
+    })
+}
+
+/// Pairs invitations with their people, all already at hand: `parties`
+/// must hold every invited party. Needs `key` only when a party is invited.
+pub(crate) fn recipients(
+    settings: &Settings,
+    invitations: Vec<entity::invitations::Model>,
+    parties: &[&entity::parties::Model],
+    key: Option<&LinkKey>,
+    mediator: &entity::mediators::Model,
+    mediator_language: Language,
+) -> AppResult<Vec<Recipient>> {
+    let by_id: HashMap<Uuid, &entity::parties::Model> =
+        parties.iter().map(|p| (p.id, *p)).collect();
+    invitations
+        .into_iter()
+        .map(|invitation| {
+            let (name, language, party_link) = match invitation.party_id {
+                Some(pid) => {
+                    let party = by_id
+                        .get(&pid)
+                        .ok_or_else(|| AppError::not_found("party"))?;
+                    let key = key.ok_or_else(|| {
+                        AppError::internal("writing invitations", anyhow::anyhow!("no link key"))
+                    })?;
+                    (
+                        party.name.clone(),
+                        party.language.parse().unwrap_or(Language::Ru),
+                        Some(cases::party_link(settings, &key.token(pid)?)),
+                    )
+                }
+                None => (mediator.name.clone(), mediator_language, None),
+            };
+            Ok(Recipient {
+                invitation,
+                name,
+                language,
+                party_link,
+            })
+        })
+        .collect()
+}
+
+/// The recipients of a stored session, from its invitations: four
+/// statements, however many are invited.
+pub(crate) async fn recipients_of<C: ConnectionTrait>(
+    db: &C,
+    settings: &Settings,
+    session_id: Uuid,
+    mediator: &entity::mediators::Model,
+) -> AppResult<Vec<Recipient>> {
+    let invitations = entity::invitations::Entity::find()
+        .filter(entity::invitations::Column::SessionId.eq(session_id))
+        .order_by_asc(entity::invitations::Column::Id)
+        .all(db)
+        .await?;
+    let party_ids: Vec<Uuid> = invitations.iter().filter_map(|i| i.party_id).collect();
+    let (parties, key) = if party_ids.is_empty() {
+        (Vec::new(), None)
+    } else {
+        let parties = entity::parties::Entity::find()
+            .filter(entity::parties::Column::Id.is_in(party_ids))
+            .all(db)
+            .await?;
+        (parties, Some(LinkKey::load(db).await?))
+    };
+    let language = if invitations.iter().any(|i| i.party_id.is_none()) {
+        mediator_language(db, mediator).await?
+    } else {
+        Language::Ru
+    };
+    let parties: Vec<&entity::parties::Model> = parties.iter().collect();
+    recipients(
+        settings,
+        invitations,
+        &parties,
+        key.as_ref(),
+        mediator,
+        language,
+    )
+}
+
+/// The calendar object of one invitation.
+pub(crate) fn calendar_of(
+    settings: &Settings,
+    occasion: &Occasion<'_>,
+    recipient: &Recipient,
+    method: Method,
+) -> AppResult<String> {
+    let from: lettre::message::Mailbox = settings
+        .mail_from
+        .parse()
+        .map_err(|e| AppError::internal("reading mail_from", anyhow::anyhow!("{e}")))?;
+    let organizer = from.email.to_string();
+    let summary = format!(
+        "Mediation session, case {}",
+        occasion.case.court_case_number
+    );
+    Ok(itip::build(&itip::Invitation {
+        uid: &recipient.invitation.uid,
+        sequence: occasion.session.sequence,
+        method,
+        starts_at: occasion.session.starts_at,
+        ends_at: occasion.session.ends_at,
+        dtstamp: now(),
+        summary: &summary,
+        location: Some(occasion.location.as_str()).filter(|l| !l.is_empty()),
+        url: recipient.party_link.as_deref(),
+        organizer_email: &organizer,
+        organizer_name: &occasion.mediator.name,
+        attendee_email: &recipient.invitation.email,
+        attendee_name: &recipient.name,
+        partstat: &recipient.invitation.partstat,
+    }))
+}
+
+/// What changed, for the wording of the email.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Change<'a> {
+    Booked,
+    Moved,
+    Cancelled { reason: &'a str },
+}
+
+/// Writes one email per recipient to the outbox, in one statement: the
+/// invitation (`REQUEST`) of a booked or moved session, or its `CANCEL`.
+pub(crate) async fn send<C: ConnectionTrait>(
+    db: &C,
+    settings: &Settings,
+    occasion: &Occasion<'_>,
+    recipients: &[Recipient],
+    change: Change<'_>,
+) -> AppResult<()> {
+    let session = occasion.session;
+    let minutes = (session.ends_at - session.starts_at).num_minutes();
+    let starts_local = local_time(session.starts_at, occasion.tz);
+    let method = match change {
+        Change::Booked | Change::Moved => Method::Request,
+        Change::Cancelled { .. } => Method::Cancel,
+    };
+    let mut emails = Vec::with_capacity(recipients.len());
+    let mut addresses = Vec::with_capacity(recipients.len());
+    for r in recipients {
+        // Addresses were checked when stored; one that no longer parses
+        // gets no email rather than stopping everyone else's.
+        let Ok(to) = EmailAddress::parse(&r.invitation.email) else {
+            continue;
+        };
+        addresses.push((to, r));
+    }
+    for (to, r) in &addresses {
+        let ics = calendar_of(settings, occasion, r, method)?;
+        let party_link = r.party_link.clone().unwrap_or_default();
+        let (template, context) = match change {
+            Change::Booked | Change::Moved => (
+                "session_invitation",
+                serde_json::json!({
+                    "name": r.name,
+                    "court_case_number": occasion.case.court_case_number,
+                    "starts_local": starts_local,
+                    "duration_minutes": minutes,
+                    "location": occasion.location,
+                    "moved": matches!(change, Change::Moved),
+                    "format": session.format,
+                    "party_link": party_link,
+                }),
+            ),
+            Change::Cancelled { reason } => (
+                "session_cancelled",
+                serde_json::json!({
+                    "name": r.name,
+                    "court_case_number": occasion.case.court_case_number,
+                    "starts_local": starts_local,
+                    "reason": reason,
+                    "party_link": party_link,
+                }),
+            ),
+        };
+        emails.push(Email {
+            template,
+            to,
+            to_name: &r.name,
+            language: r.language,
+            context,
+            case_id: Some(occasion.case.id),
+            session_id: Some(session.id),
+            calendar: Some(CalendarPart { method, ics }),
+        });
+    }
+    mail::enqueue_many(db, settings, emails).await?;
+    Ok(())
+}
+
+/// A party's answer to an invitation.
+pub async fn rsvp(
+    db: &DatabaseConnection,
+    token: &str,
+    session_id: Uuid,
+    partstat: &'static str,
+    note: Option<String>,
+) -> AppResult<entity::invitations::Model> {
+    let (party, case) = cases::party_by_token(db, token).await?;
+    let invitation = entity::invitations::Entity::find()
+        .filter(entity::invitations::Column::SessionId.eq(session_id))
+        .filter(entity::invitations::Column::PartyId.eq(party.id))
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::not_found("session"))?;
+    let session = entity::sessions::Entity::find_by_id(session_id)
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::not_found("session"))?;
+    if session.status != "scheduled" {
+        return Err(AppError::conflict_with_reasons(
+            format!("the session is {}", session.status),
+            vec!["session_status".to_owned()],
+        ));
+    }
+    let txn = db.begin().await?;
+    let mut active: entity::invitations::ActiveModel = invitation.into();
+    active.partstat = Set(partstat.to_owned());
+    active.response_note = Set(note);
+    active.responded_at = Set(Some(now()));
+    let invitation = active.update(&txn).await?;
+    audit::record(
+        &txn,
+        Entry {
+            case_id: Some(case.id),
+            ..Entry::new(
+                Actor::Party(party.id),
+                "invitation.answered",
+                "session",
+                session_id,
+            )
+            .court(Some(case.court_id))
+            .details(serde_json::json!({ "partstat": partstat }))
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(invitation)
+}
+
+/// The sessions a party is invited to, with their invitation.
+pub async fn of_party<C: ConnectionTrait>(
+    db: &C,
+    party_id: Uuid,
+) -> AppResult<Vec<(entity::sessions::Model, entity::invitations::Model)>> {
+    let invitations = entity::invitations::Entity::find()
+        .filter(entity::invitations::Column::PartyId.eq(party_id))
+        .find_also_related(entity::sessions::Entity)
+        .all(db)
+        .await?;
+    let mut out: Vec<_> = invitations
+        .into_iter()
+        .filter_map(|(i, s)| s.map(|s| (s, i)))
+        .collect();
+    out.sort_by_key(|(s, _)| s.starts_at);
+    Ok(out)
+}
+
+/// The `.ics` of one invitation of a party (REQUEST, or CANCEL once
+/// cancelled).
+pub async fn party_ics(
+    db: &DatabaseConnection,
+    settings: &Settings,
+    token: &str,
+    session_id: Uuid,
+) -> AppResult<String> {
+    let (party, case) = cases::party_by_token(db, token).await?;
+    let (session, invitation) = of_party(db, party.id)
+        .await?
+        .into_iter()
+        .find(|(s, _)| s.id == session_id)
+        .ok_or_else(|| AppError::not_found("session"))?;
+    let mediator = entity::mediators::Entity::find_by_id(session.mediator_id)
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::not_found("mediator"))?;
+    let method = if session.status == "cancelled" {
+        Method::Cancel
+    } else {
+        Method::Request
+    };
+    let occasion = Occasion {
+        session: &session,
+        case: &case,
+        tz: zone_of(&session),
+        mediator: &mediator,
+        location: location(db, &session).await?,
+    };
+    let recipient = Recipient {
+        invitation,
+        name: party.name.clone(),
+        language: party.language.parse().unwrap_or(Language::Ru),
+        party_link: Some(cases::party_link(
+            settings,
+            &LinkKey::load(db).await?.token(party.id)?,
+        )),
+    };
+    calendar_of(settings, &occasion, &recipient, method)
+}
