@@ -39,6 +39,8 @@
 //!
 //! Prints one JSON document on stdout; progress goes to stderr.
 
+mod common;
+
 use std::collections::BTreeSet;
 use std::str::FromStr;
 use std::sync::Arc;
@@ -248,15 +250,6 @@ struct World {
     past: usize,
 }
 
-fn caller(user: &entity::users::Model, role: Role) -> Caller {
-    Caller {
-        user_id: user.id,
-        token_id: Uuid::nil(),
-        role,
-        court_id: user.court_id,
-    }
-}
-
 async fn user(
     db: &DatabaseConnection,
     email: &str,
@@ -301,7 +294,7 @@ async fn seed(
 ) -> anyhow::Result<World> {
     let tz = chrono_tz::Asia::Almaty;
     let admin = user(db, "bench-admin@kelisim.test", Role::Admin, None).await?;
-    let admin = caller(&admin, Role::Admin);
+    let admin = Caller::without_token(&admin, Role::Admin);
     let court = courts::create(
         db,
         &admin,
@@ -315,7 +308,7 @@ async fn seed(
     .await
     .map_err(app)?;
     let clerk = user(db, "bench-clerk@kelisim.test", Role::Clerk, Some(court.id)).await?;
-    let clerk = caller(&clerk, Role::Clerk);
+    let clerk = Caller::without_token(&clerk, Role::Clerk);
     let today = Utc::now().with_timezone(&tz).date_naive();
     let cache = CalendarCache::default();
     let all_week: Vec<WeeklyInterval> = (1..=7u8)
@@ -405,7 +398,7 @@ async fn seed(
             assignments::answer(
                 db,
                 settings,
-                &caller(&login, Role::Mediator),
+                &Caller::without_token(&login, Role::Mediator),
                 case.case.id,
                 Answer::Accept,
             )
@@ -748,17 +741,7 @@ async fn add_history(
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     let sqlite = args.database_url.starts_with("sqlite:");
-    if let Some(path) = args.database_url.strip_prefix("sqlite://") {
-        let path = path.split('?').next().unwrap_or(path);
-        for suffix in ["", "-wal", "-shm"] {
-            let file = format!("{path}{suffix}");
-            match std::fs::remove_file(&file) {
-                Ok(()) => {}
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                Err(e) => return Err(e).with_context(|| format!("removing {file}")),
-            }
-        }
-    }
+    common::remove_sqlite_files(&args.database_url)?;
     let counter = Arc::new(AtomicUsize::new(0));
     {
         use tracing_subscriber::Layer;

@@ -17,6 +17,8 @@
 //! `--profile N` then times every database read of a free-slots request in
 //! this process, N times each (see `profile`).
 
+mod common;
+
 use std::collections::BTreeSet;
 
 use anyhow::Context;
@@ -90,17 +92,7 @@ fn is_weekday(day: NaiveDate) -> bool {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
-    if let Some(path) = args.database_url.strip_prefix("sqlite://") {
-        let path = path.split('?').next().unwrap_or(path);
-        for suffix in ["", "-wal", "-shm"] {
-            let file = format!("{path}{suffix}");
-            match std::fs::remove_file(&file) {
-                Ok(()) => {}
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                Err(e) => return Err(e).with_context(|| format!("removing {file}")),
-            }
-        }
-    }
+    common::remove_sqlite_files(&args.database_url)?;
     let settings = Settings {
         database_url: args.database_url.clone(),
         ..Settings::default()

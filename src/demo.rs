@@ -203,15 +203,6 @@ fn party(
     })
 }
 
-fn caller(user: &entity::users::Model, role: Role) -> Caller {
-    Caller {
-        user_id: user.id,
-        token_id: Uuid::nil(),
-        role,
-        court_id: user.court_id,
-    }
-}
-
 /// A staff account of the demo, with the demo password.
 fn staff(
     role: Role,
@@ -605,7 +596,7 @@ impl<'a> Demo<'a> {
                 "all courts, the registry, delivery".into(),
             )
             .await?;
-        Ok(caller(&user, Role::Admin))
+        Ok(Caller::without_token(&user, Role::Admin))
     }
 
     async fn courts(&mut self, admin: &Caller) -> anyhow::Result<()> {
@@ -698,7 +689,8 @@ impl<'a> Demo<'a> {
                     court_name,
                 )
                 .await?;
-            self.clerks.insert(key, caller(&user, Role::Clerk));
+            self.clerks
+                .insert(key, Caller::without_token(&user, Role::Clerk));
         }
         Ok(())
     }
@@ -750,9 +742,10 @@ impl<'a> Demo<'a> {
             let weekly = parse_weekly(&spec.hours.items())
                 .map_err(|e| anyhow!("the hours of {}: {e:?}", spec.number))?;
             // A mediator keeps their own calendar when they have a login.
-            let keeper = login
-                .as_ref()
-                .map_or_else(|| admin.clone(), |u| caller(u, Role::Mediator));
+            let keeper = login.as_ref().map_or_else(
+                || admin.clone(),
+                |u| Caller::without_token(u, Role::Mediator),
+            );
             mediators::set_weekly(self.db, &keeper, id, weekly)
                 .await
                 .doing(|| format!("setting the hours of {}", spec.number))?;
@@ -760,7 +753,9 @@ impl<'a> Demo<'a> {
                 spec.number,
                 DemoMediator {
                     id,
-                    caller: login.as_ref().map(|u| caller(u, Role::Mediator)),
+                    caller: login
+                        .as_ref()
+                        .map(|u| Caller::without_token(u, Role::Mediator)),
                 },
             );
         }

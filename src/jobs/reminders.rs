@@ -16,10 +16,10 @@ use sea_orm::{
 };
 
 use crate::config::Settings;
-use crate::domain::{EmailAddress, TimeZoneName};
+use crate::domain::EmailAddress;
 use crate::error::AppResult;
 use crate::mail::{self, Email};
-use crate::services::invitations::{local_time, location, recipients_of};
+use crate::services::invitations::{local_time, location, recipients_of, zone_of};
 use crate::services::{new_id, now};
 
 /// The reminder kind due for a session starting at `starts_at`, seen at
@@ -65,7 +65,7 @@ pub async fn run(
         else {
             continue;
         };
-        let tz = TimeZoneName::parse(&session.timezone).map_or(chrono_tz::Asia::Almaty, |t| t.tz());
+        let tz = zone_of(&session);
         let place = location(db, &session).await?;
         for r in recipients_of(db, settings, session.id, &mediator).await? {
             // The invitation itself went out inside this window: no reminder.

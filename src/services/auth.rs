@@ -36,6 +36,17 @@ pub struct Caller {
 }
 
 impl Caller {
+    /// `user` acting with `role` without an API token: for work started
+    /// from the command line, such as `kelisim demo`.
+    pub fn without_token(user: &entity::users::Model, role: Role) -> Self {
+        Self {
+            user_id: user.id,
+            token_id: Uuid::nil(),
+            role,
+            court_id: user.court_id,
+        }
+    }
+
     pub fn is_admin(&self) -> bool {
         self.role == Role::Admin
     }

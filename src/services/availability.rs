@@ -120,16 +120,20 @@ impl CalendarCache {
     }
 }
 
+/// The update that raises calendar versions; callers add the filter.
+fn raise_versions() -> sea_orm::UpdateMany<entity::mediators::Entity> {
+    use entity::mediators::{Column, Entity};
+    Entity::update_many().col_expr(
+        Column::CalendarVersion,
+        Expr::col(Column::CalendarVersion).add(1),
+    )
+}
+
 /// Marks a mediator's calendar as changed. Call inside the transaction that
 /// changes it.
 pub async fn touch<C: ConnectionTrait>(db: &C, mediator_id: Uuid) -> AppResult<()> {
-    use entity::mediators::{Column, Entity};
-    Entity::update_many()
-        .col_expr(
-            Column::CalendarVersion,
-            Expr::col(Column::CalendarVersion).add(1),
-        )
-        .filter(Column::Id.eq(mediator_id))
+    raise_versions()
+        .filter(entity::mediators::Column::Id.eq(mediator_id))
         .exec(db)
         .await?;
     Ok(())
@@ -138,18 +142,13 @@ pub async fn touch<C: ConnectionTrait>(db: &C, mediator_id: Uuid) -> AppResult<(
 /// Marks the calendars of every mediator serving a court as changed (its
 /// closed days changed).
 pub async fn touch_court<C: ConnectionTrait>(db: &C, court_id: Uuid) -> AppResult<()> {
-    use entity::mediators::{Column, Entity};
     let serving = entity::mediator_courts::Entity::find()
         .select_only()
         .column(entity::mediator_courts::Column::MediatorId)
         .filter(entity::mediator_courts::Column::CourtId.eq(court_id))
         .into_query();
-    Entity::update_many()
-        .col_expr(
-            Column::CalendarVersion,
-            Expr::col(Column::CalendarVersion).add(1),
-        )
-        .filter(Column::Id.in_subquery(serving))
+    raise_versions()
+        .filter(entity::mediators::Column::Id.in_subquery(serving))
         .exec(db)
         .await?;
     Ok(())
@@ -200,13 +199,8 @@ pub async fn lock<C: ConnectionTrait>(
     db: &C,
     mediator_id: Uuid,
 ) -> AppResult<Option<entity::mediators::Model>> {
-    use entity::mediators::{Column, Entity};
-    Ok(Entity::update_many()
-        .col_expr(
-            Column::CalendarVersion,
-            Expr::col(Column::CalendarVersion).add(1),
-        )
-        .filter(Column::Id.eq(mediator_id))
+    Ok(raise_versions()
+        .filter(entity::mediators::Column::Id.eq(mediator_id))
         .exec_with_returning(db)
         .await?
         .pop())

@@ -36,7 +36,7 @@ pub fn local_time(at: DateTime<Utc>, tz: Tz) -> String {
 }
 
 /// The zone a session was booked in (its court's).
-pub(crate) fn zone_of(session: &entity::sessions::Model) -> Tz {
+pub fn zone_of(session: &entity::sessions::Model) -> Tz {
     TimeZoneName::parse(&session.timezone).map_or(chrono_tz::Asia::Almaty, |t| t.tz())
 }
 
@@ -177,36 +177,42 @@ pub(crate) async fn mediator_language<C: ConnectionTrait>(
     })
 }
 
-/// Pairs invitations with their people, all already at hand: `parties`
-/// must hold every invited party. Needs `key` only when a party is invited.
-pub(crate) fn recipients(
+/// Pairs invitations with their people: `parties` must hold every invited
+/// party. Reads the link key only when a party is invited, and the
+/// mediator's language only when the mediator is.
+pub(crate) async fn recipients<C: ConnectionTrait>(
+    db: &C,
     settings: &Settings,
     invitations: Vec<entity::invitations::Model>,
-    parties: &[&entity::parties::Model],
-    key: Option<&LinkKey>,
+    parties: &[entity::parties::Model],
     mediator: &entity::mediators::Model,
-    mediator_language: Language,
 ) -> AppResult<Vec<Recipient>> {
-    let by_id: HashMap<Uuid, &entity::parties::Model> =
-        parties.iter().map(|p| (p.id, *p)).collect();
+    let key = if invitations.iter().any(|i| i.party_id.is_some()) {
+        Some(LinkKey::load(db).await?)
+    } else {
+        None
+    };
+    let mediator_language = if invitations.iter().any(|i| i.party_id.is_none()) {
+        mediator_language(db, mediator).await?
+    } else {
+        Language::Ru
+    };
+    let by_id: HashMap<Uuid, &entity::parties::Model> = parties.iter().map(|p| (p.id, p)).collect();
     invitations
         .into_iter()
         .map(|invitation| {
-            let (name, language, party_link) = match invitation.party_id {
-                Some(pid) => {
+            let (name, language, party_link) = match (invitation.party_id, &key) {
+                (Some(pid), Some(key)) => {
                     let party = by_id
                         .get(&pid)
                         .ok_or_else(|| AppError::not_found("party"))?;
-                    let key = key.ok_or_else(|| {
-                        AppError::internal("writing invitations", anyhow::anyhow!("no link key"))
-                    })?;
                     (
                         party.name.clone(),
                         party.language.parse().unwrap_or(Language::Ru),
                         Some(cases::party_link(settings, &key.token(pid)?)),
                     )
                 }
-                None => (mediator.name.clone(), mediator_language, None),
+                _ => (mediator.name.clone(), mediator_language, None),
             };
             Ok(Recipient {
                 invitation,
@@ -232,29 +238,15 @@ pub(crate) async fn recipients_of<C: ConnectionTrait>(
         .all(db)
         .await?;
     let party_ids: Vec<Uuid> = invitations.iter().filter_map(|i| i.party_id).collect();
-    let (parties, key) = if party_ids.is_empty() {
-        (Vec::new(), None)
+    let parties = if party_ids.is_empty() {
+        Vec::new()
     } else {
-        let parties = entity::parties::Entity::find()
+        entity::parties::Entity::find()
             .filter(entity::parties::Column::Id.is_in(party_ids))
             .all(db)
-            .await?;
-        (parties, Some(LinkKey::load(db).await?))
+            .await?
     };
-    let language = if invitations.iter().any(|i| i.party_id.is_none()) {
-        mediator_language(db, mediator).await?
-    } else {
-        Language::Ru
-    };
-    let parties: Vec<&entity::parties::Model> = parties.iter().collect();
-    recipients(
-        settings,
-        invitations,
-        &parties,
-        key.as_ref(),
-        mediator,
-        language,
-    )
+    recipients(db, settings, invitations, &parties, mediator).await
 }
 
 /// The calendar object of one invitation.

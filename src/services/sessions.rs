@@ -20,8 +20,7 @@ use uuid::Uuid;
 use super::audit::{self, Actor, Entry};
 use super::auth::Caller;
 use super::cases::{self, CaseAccess, CaseRecord, transition};
-use super::invitations::{self, Change, Occasion, Recipient};
-use super::links::LinkKey;
+use super::invitations::{self, Change, Occasion};
 use super::{availability, new_id, now};
 use crate::config::Settings;
 use crate::domain::case::{self as case_rules, CaseAction, CaseStatus, PartyRole};
@@ -318,32 +317,6 @@ async fn lock_mediator(
         .ok_or_else(|| AppError::not_found("mediator"))
 }
 
-/// Builds the recipients of a session's emails from what is at hand,
-/// reading only the link key and the mediator's language.
-async fn recipients_at_hand(
-    txn: &DatabaseTransaction,
-    settings: &Settings,
-    record: &CaseRecord,
-    invitations: Vec<entity::invitations::Model>,
-    mediator: &entity::mediators::Model,
-) -> AppResult<Vec<Recipient>> {
-    let key = if invitations.iter().any(|i| i.party_id.is_some()) {
-        Some(LinkKey::load(txn).await?)
-    } else {
-        None
-    };
-    let language = invitations::mediator_language(txn, mediator).await?;
-    let parties: Vec<&entity::parties::Model> = record.parties.iter().collect();
-    invitations::recipients(
-        settings,
-        invitations,
-        &parties,
-        key.as_ref(),
-        mediator,
-        language,
-    )
-}
-
 /// Books a session of a case.
 pub async fn book(
     db: &DatabaseConnection,
@@ -494,7 +467,8 @@ pub async fn book(
         location: invitations::location(&txn, &session).await?,
     };
     let recipients =
-        recipients_at_hand(&txn, settings, &record, invited.clone(), &mediator).await?;
+        invitations::recipients(&txn, settings, invited.clone(), &record.parties, &mediator)
+            .await?;
     invitations::send(&txn, settings, &occasion, &recipients, Change::Booked).await?;
     txn.commit().await.map_err(overlap_violation)?;
     invited.sort_by_key(|i| i.id);
@@ -715,7 +689,8 @@ pub async fn move_session(
         location: invitations::location(&txn, &session).await?,
     };
     let recipients =
-        recipients_at_hand(&txn, settings, &record, invited.clone(), &mediator).await?;
+        invitations::recipients(&txn, settings, invited.clone(), &record.parties, &mediator)
+            .await?;
     invitations::send(&txn, settings, &occasion, &recipients, Change::Moved).await?;
     txn.commit().await.map_err(overlap_violation)?;
     Ok(SessionRecord {
@@ -800,7 +775,8 @@ pub async fn cancel(
         location: invitations::location(&txn, &session).await?,
     };
     let recipients =
-        recipients_at_hand(&txn, settings, &record, invited.clone(), &mediator).await?;
+        invitations::recipients(&txn, settings, invited.clone(), &record.parties, &mediator)
+            .await?;
     invitations::send(
         &txn,
         settings,
