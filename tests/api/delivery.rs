@@ -1,11 +1,11 @@
-//! Email delivery against a real SMTP server (aiosmtpd, `tests/common/smtp.rs`):
+//! Email delivery against a real SMTP server (`tests/common/smtp.rs`):
 //! every message arrives exactly once — counted by Message-ID — through an
 //! SMTP outage, a delivery process killed mid-batch, and several workers on
 //! one database; permanent refusals end `failed` and an admin can retry them.
 
 use std::collections::HashMap;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::Stdio;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -23,7 +23,10 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use crate::common::smtp::{SmtpOptions, SmtpServer};
-use crate::common::{PASSWORD, TestDatabase, problem, spawn_app_with};
+use crate::common::{
+    Kelisim, PASSWORD, TestDatabase, assert_next_round_sends_nothing, kelisim_command, problem,
+    spawn_app_with, wait_until, wait_until_all_sent,
+};
 
 use entity::outbox_messages::{Column, Entity, Model};
 
@@ -69,34 +72,6 @@ async fn enqueue(db: &DatabaseConnection, settings: &Settings, recipients: &[Str
 async fn enqueue_n(db: &DatabaseConnection, settings: &Settings, n: usize) -> Vec<Uuid> {
     let recipients: Vec<String> = (0..n).map(recipient).collect();
     enqueue(db, settings, &recipients).await
-}
-
-/// Waits (without blocking the runtime) until the server has `n` messages.
-async fn wait_for_messages(smtp: &SmtpServer, n: usize, within: Duration) {
-    let start = Instant::now();
-    loop {
-        let count = smtp.count();
-        if count >= n {
-            return;
-        }
-        assert!(
-            start.elapsed() < within,
-            "{count} of {n} messages arrived within {within:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
-async fn wait_until<F, Fut>(what: &str, within: Duration, mut check: F)
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    let start = Instant::now();
-    while !check().await {
-        assert!(start.elapsed() < within, "{what} within {within:?}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
 }
 
 async fn rows(db: &DatabaseConnection) -> Vec<Model> {
@@ -156,9 +131,13 @@ async fn assert_all_sent_once(db: &DatabaseConnection, n: usize) -> Vec<Model> {
     all
 }
 
-/// Late duplicates would come with the next poll: give it one.
-async fn one_more_poll() {
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+/// Waits until every one of the `n` messages is recorded `sent` and has
+/// arrived, then runs the round a worker's next poll would run: it must find
+/// nothing to send, so no message can arrive twice later.
+async fn wait_until_delivered(db: &DatabaseConnection, smtp: &SmtpServer, n: usize) {
+    wait_until_all_sent(db, n, Duration::from_secs(30)).await;
+    smtp.wait_for_count(n, Duration::from_secs(5)).await;
+    assert_next_round_sends_nothing(db, &smtp.url()).await;
 }
 
 #[tokio::test]
@@ -171,14 +150,14 @@ async fn every_message_reaches_smtp_once_within_seconds_with_from_to_subject_tex
     let n = 30;
     enqueue_n(&app.db, &app.settings, n).await;
     let committed = Instant::now();
-    wait_for_messages(&smtp, n, Duration::from_secs(20)).await;
+    smtp.wait_for_count(n, Duration::from_secs(20)).await;
     let elapsed = committed.elapsed();
     // The worker polls every second; a fresh batch goes out right away.
     assert!(
         elapsed < Duration::from_secs(5),
         "{n} messages took {elapsed:?}"
     );
-    one_more_poll().await;
+    wait_until_delivered(&app.db, &smtp, n).await;
 
     let outbox = assert_all_sent_once(&app.db, n).await;
     assert!(outbox.iter().all(|m| m.attempts == 1));
@@ -253,48 +232,27 @@ async fn nothing_is_lost_while_the_smtp_server_is_down_and_each_arrives_once_aft
     assert_eq!(count_status(&app.db, "failed").await, 0);
 
     smtp.start_again(SmtpOptions::default());
-    wait_for_messages(&smtp, n, Duration::from_secs(20)).await;
-    one_more_poll().await;
+    smtp.wait_for_count(n, Duration::from_secs(20)).await;
+    wait_until_delivered(&app.db, &smtp, n).await;
 
     let outbox = assert_all_sent_once(&app.db, n).await;
     assert_each_arrived_once(&smtp, &outbox);
 }
 
 /// `kelisim serve` as a separate process, delivering from `db_url`.
-fn serve(dir: &Path, db_url: &str, smtp_url: &str, log: &str) -> KillOnDrop {
+fn serve(dir: &Path, db_url: &str, smtp_url: &str, log: &str) -> Kelisim {
     let log = std::fs::File::create(dir.join(log)).expect("log file");
-    let child = Command::new(env!("CARGO_BIN_EXE_kelisim"))
-        .arg("serve")
-        .current_dir(dir)
-        .env("KELISIM_DATABASE_URL", db_url)
-        .env("KELISIM_BIND", "127.0.0.1:0")
-        .env("KELISIM_SMTP_URL", smtp_url)
-        .env("KELISIM_DELIVERY_LEASE_SECONDS", "4")
-        .env("KELISIM_DELIVERY_RETRY_BASE_SECONDS", "1")
-        .env("KELISIM_MAIL_SPOOL_DIR", dir.join("spool"))
-        .env("KELISIM_LOG", "warn")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::from(log))
-        .spawn()
-        .expect("start kelisim serve");
-    KillOnDrop(child)
-}
-
-struct KillOnDrop(Child);
-
-impl KillOnDrop {
-    /// SIGKILL: no graceful shutdown, nothing flushed.
-    fn kill(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-impl Drop for KillOnDrop {
-    fn drop(&mut self) {
-        self.kill();
-    }
+    Kelisim::spawn(
+        kelisim_command(dir, db_url)
+            .arg("serve")
+            .env("KELISIM_BIND", "127.0.0.1:0")
+            .env("KELISIM_SMTP_URL", smtp_url)
+            .env("KELISIM_DELIVERY_LEASE_SECONDS", "4")
+            .env("KELISIM_DELIVERY_RETRY_BASE_SECONDS", "1")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::from(log)),
+    )
 }
 
 #[tokio::test]
@@ -324,9 +282,16 @@ async fn a_delivery_process_killed_mid_batch_loses_nothing_and_sends_nothing_twi
     enqueue_n(&db, &settings, n).await;
 
     let mut first = serve(dir.path(), &database.url, &smtp.url(), "first.log");
-    wait_for_messages(&smtp, accepted_before_kill, Duration::from_secs(30)).await;
-    // Let the accepted ones record `sent`; the held ones stay unanswered.
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    smtp.wait_for_count(accepted_before_kill, Duration::from_secs(30))
+        .await;
+    // The accepted ones are recorded `sent`; the held ones stay unanswered.
+    let db_ref = &db;
+    wait_until(
+        "the accepted messages recorded as sent",
+        Duration::from_secs(10),
+        || async move { count_status(db_ref, "sent").await == accepted_before_kill as u64 },
+    )
+    .await;
     first.kill();
 
     assert_eq!(smtp.count(), accepted_before_kill);
@@ -340,8 +305,8 @@ async fn a_delivery_process_killed_mid_batch_loses_nothing_and_sends_nothing_twi
     smtp.stop();
     smtp.start_again(SmtpOptions::default());
     let _second = serve(dir.path(), &database.url, &smtp.url(), "second.log");
-    wait_for_messages(&smtp, n, Duration::from_secs(30)).await;
-    one_more_poll().await;
+    smtp.wait_for_count(n, Duration::from_secs(30)).await;
+    wait_until_delivered(&db, &smtp, n).await;
 
     let outbox = assert_all_sent_once(&db, n).await;
     assert_each_arrived_once(&smtp, &outbox);
@@ -381,8 +346,8 @@ async fn several_delivery_workers_on_one_database_never_send_a_message_twice() {
 
     let n = 400;
     enqueue_n(&app.db, &app.settings, n).await;
-    wait_for_messages(&smtp, n, Duration::from_secs(30)).await;
-    one_more_poll().await;
+    smtp.wait_for_count(n, Duration::from_secs(30)).await;
+    wait_until_delivered(&app.db, &smtp, n).await;
     stop.store(true, Ordering::Relaxed);
     let mut per_worker = Vec::new();
     for w in workers {
@@ -536,8 +501,8 @@ async fn a_permanent_refusal_ends_failed_is_listed_for_admins_and_sent_after_a_r
         StatusCode::CONFLICT,
     )
     .await;
-    wait_for_messages(&smtp, 2, Duration::from_secs(15)).await;
-    one_more_poll().await;
+    smtp.wait_for_count(2, Duration::from_secs(15)).await;
+    wait_until_delivered(&app.db, &smtp, 2).await;
     let outbox = assert_all_sent_once(&app.db, 2).await;
     assert_each_arrived_once(&smtp, &outbox);
 

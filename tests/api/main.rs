@@ -17,4 +17,5 @@ mod jobs;
 mod mediators;
 mod registry_import;
 mod sessions;
+mod smtp_server;
 mod users;

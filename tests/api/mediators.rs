@@ -8,6 +8,7 @@ use sea_orm::{ActiveModelTrait, Set};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
+use crate::common::ical::Calendar;
 use crate::common::{PASSWORD, TestApp, error_fields, problem, spawn_app};
 
 fn utc(y: i32, mo: u32, d: u32, h: u32, mi: u32) -> DateTime<Utc> {
@@ -598,47 +599,6 @@ async fn conflicts_need_a_valid_iin_or_a_name() {
     assert_eq!(list.as_array().map(Vec::len), Some(1));
 }
 
-/// Parses an iCalendar text with Python's `icalendar` and returns its events
-/// as JSON: uid, dtstart, dtend (UTC, RFC 3339), status, summary.
-fn parse_with_python(ics: &str) -> Value {
-    let script = r#"
-import sys, json, icalendar
-cal = icalendar.Calendar.from_ical(sys.stdin.buffer.read())
-out = {"method": str(cal.get("METHOD")), "events": []}
-for ev in cal.walk("VEVENT"):
-    out["events"].append({
-        "uid": str(ev.get("UID")),
-        "dtstart": ev.decoded("DTSTART").isoformat(),
-        "dtend": ev.decoded("DTEND").isoformat(),
-        "status": str(ev.get("STATUS")),
-        "summary": str(ev.get("SUMMARY")),
-        "class": str(ev.get("CLASS")),
-    })
-print(json.dumps(out))
-"#;
-    use std::io::Write;
-    let mut child = std::process::Command::new("python3")
-        .args(["-c", script])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("python3 runs");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(ics.as_bytes())
-        .expect("write");
-    let out = child.wait_with_output().expect("python finished");
-    assert!(
-        out.status.success(),
-        "python icalendar failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).expect("json from python")
-}
-
 #[tokio::test]
 async fn the_calendar_feed_is_read_by_an_independent_parser_and_can_be_rotated() {
     let app = spawn_app().await;
@@ -694,32 +654,29 @@ async fn the_calendar_feed_is_read_by_an_independent_parser_and_can_be_rotated()
         "CRLF lines"
     );
 
-    let parsed = parse_with_python(&ics);
-    let events = parsed["events"].as_array().expect("events");
-    assert_eq!(events.len(), 2);
+    let parsed = Calendar::parse(&ics);
+    assert_eq!(parsed.events.len(), 2);
     let by_uid = |id: Uuid| {
-        events
+        let uid = format!("session-{id}@kelisim");
+        let found: Vec<_> = parsed
+            .events
             .iter()
-            .find(|e| e["uid"] == format!("session-{id}@kelisim"))
-            .cloned()
-            .expect("event present")
+            .filter(|e| e.text("UID") == uid)
+            .collect();
+        assert_eq!(found.len(), 1, "one event {uid}");
+        found[0]
     };
     let h = by_uid(held);
-    assert_eq!(h["dtstart"], "2026-12-07T05:00:00+00:00");
-    assert_eq!(h["dtend"], "2026-12-07T06:30:00+00:00");
-    assert_eq!(h["status"], "CONFIRMED");
-    assert_eq!(h["class"], "CONFIDENTIAL");
-    assert!(
-        h["summary"]
-            .as_str()
-            .expect("summary")
-            .starts_with("Mediation session, case ")
-    );
+    assert_eq!(h.utc("DTSTART"), utc(2026, 12, 7, 5, 0));
+    assert_eq!(h.utc("DTEND"), utc(2026, 12, 7, 6, 30));
+    assert_eq!(h.text("STATUS"), "CONFIRMED");
+    assert_eq!(h.text("CLASS"), "CONFIDENTIAL");
+    assert!(h.text("SUMMARY").starts_with("Mediation session, case "));
     assert!(
         !ics.contains("Dispute over a loan"),
         "no dispute details in calendars"
     );
-    assert_eq!(by_uid(cancelled)["status"], "CANCELLED");
+    assert_eq!(by_uid(cancelled).text("STATUS"), "CANCELLED");
 
     // Unchanged data gives the same ETag, and a conditional GET is 304.
     let again = app

@@ -1,6 +1,6 @@
 //! Sessions: booking without double-booking, and one iTIP invitation per
 //! recipient, read back with independent parsers (mail-parser for MIME,
-//! Python's `icalendar` for the calendar).
+//! calcard for the calendar, `tests/common/ical.rs`).
 
 use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Utc, Weekday};
 use kelisim::domain::Role;
@@ -10,7 +10,8 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::common::{PASSWORD, TestApp, error_fields, problem, spawn_app};
+use crate::common::ical::Calendar;
+use crate::common::{PASSWORD, TestApp, error_fields, id, problem, spawn_app};
 
 /// 10:00 in Almaty (05:00Z) on the first Tuesday at least `days` ahead.
 fn tuesday_at_ten(days: i64) -> DateTime<Utc> {
@@ -23,10 +24,6 @@ fn tuesday_at_ten(days: i64) -> DateTime<Utc> {
 
 fn rfc(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
-}
-
-fn id(v: &Value) -> Uuid {
-    v["id"].as_str().expect("id").parse().expect("uuid")
 }
 
 struct Setup {
@@ -141,8 +138,8 @@ struct Read {
     to: String,
     /// `method=` of the text/calendar part.
     mime_method: String,
-    /// Parsed by Python's icalendar from that part.
-    ical: Value,
+    /// That part, read by an independent parser.
+    ical: Calendar,
     attachment_matches: bool,
 }
 
@@ -176,54 +173,9 @@ fn read(raw: &str) -> Read {
     Read {
         to,
         mime_method,
-        ical: parse_ics(&ics),
+        ical: Calendar::parse(&ics),
         attachment_matches: attachment.as_deref() == Some(&*ics),
     }
-}
-
-fn parse_ics(ics: &str) -> Value {
-    let script = r#"
-import sys, json, icalendar
-cal = icalendar.Calendar.from_ical(sys.stdin.buffer.read())
-evs = list(cal.walk("VEVENT"))
-ev = evs[0]
-att = ev.get("ATTENDEE")
-atts = att if isinstance(att, list) else ([att] if att is not None else [])
-print(json.dumps({
-    "events": len(evs),
-    "method": str(cal.get("METHOD")),
-    "uid": str(ev.get("UID")),
-    "sequence": int(ev.get("SEQUENCE")),
-    "status": str(ev.get("STATUS")),
-    "class": str(ev.get("CLASS")),
-    "summary": str(ev.get("SUMMARY")),
-    "dtstart": ev.decoded("DTSTART").isoformat(),
-    "attendees": [str(a) for a in atts],
-    "partstat": [a.params.get("PARTSTAT") for a in atts],
-    "organizer": str(ev.get("ORGANIZER")),
-}))
-"#;
-    use std::io::Write;
-    let mut child = std::process::Command::new("python3")
-        .args(["-c", script])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("python3 runs");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(ics.as_bytes())
-        .expect("write");
-    let out = child.wait_with_output().expect("python finished");
-    assert!(
-        out.status.success(),
-        "python icalendar failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).expect("json from python")
 }
 
 #[tokio::test]
@@ -261,28 +213,20 @@ async fn each_recipient_gets_their_own_invitation_which_moves_and_cancels_in_pla
         let r = read(&m.raw_message);
         assert_eq!(r.to, m.recipient);
         assert_eq!(r.mime_method, "REQUEST");
-        assert_eq!(r.ical["method"], "REQUEST", "METHOD matches method=");
-        assert_eq!(r.ical["events"], 1);
-        assert_eq!(
-            r.ical["attendees"],
-            json!([format!("mailto:{}", m.recipient)])
-        );
-        assert_eq!(r.ical["partstat"], json!(["NEEDS-ACTION"]));
-        assert_eq!(r.ical["class"], "CONFIDENTIAL");
-        assert_eq!(r.ical["sequence"], 0);
-        assert_eq!(
-            r.ical["dtstart"],
-            "2000-01-01T00:00:00+00:00".replace(
-                "2000-01-01T00:00:00",
-                &start.format("%Y-%m-%dT%H:%M:%S").to_string()
-            )
-        );
-        assert!(
-            r.ical["summary"]
-                .as_str()
-                .expect("summary")
-                .contains("2-INV1/2026")
-        );
+        assert_eq!(r.ical.method(), "REQUEST", "METHOD matches method=");
+        assert_eq!(r.ical.events.len(), 1);
+        let event = r.ical.event();
+        assert_eq!(event.texts("ATTENDEE"), [format!("mailto:{}", m.recipient)]);
+        let partstats: Vec<Option<&str>> = event
+            .all("ATTENDEE")
+            .iter()
+            .map(|a| a.param("PARTSTAT"))
+            .collect();
+        assert_eq!(partstats, [Some("NEEDS-ACTION")]);
+        assert_eq!(event.text("CLASS"), "CONFIDENTIAL");
+        assert_eq!(event.integer("SEQUENCE"), 0);
+        assert_eq!(event.utc("DTSTART"), start, "DTSTART in UTC");
+        assert!(event.text("SUMMARY").contains("2-INV1/2026"));
         assert!(r.attachment_matches, "invite.ics is the same calendar");
         for other in everyone.iter().filter(|o| **o != m.recipient) {
             assert!(
@@ -291,7 +235,7 @@ async fn each_recipient_gets_their_own_invitation_which_moves_and_cancels_in_pla
                 m.recipient
             );
         }
-        uids.insert(m.recipient.clone(), r.ical["uid"].clone());
+        uids.insert(m.recipient.clone(), event.text("UID").to_owned());
     }
 
     // Moved: same UIDs, SEQUENCE 1, REQUEST again; 10:00 Almaty is 05:00Z.
@@ -310,16 +254,15 @@ async fn each_recipient_gets_their_own_invitation_which_moves_and_cancels_in_pla
     assert_eq!(all.len(), 6);
     for m in &all[3..] {
         let r = read(&m.raw_message);
+        let event = r.ical.event();
         assert_eq!(
-            r.ical["uid"], uids[&m.recipient],
+            event.text("UID"),
+            uids[&m.recipient],
             "UID stable across a move"
         );
-        assert_eq!(r.ical["sequence"], 1);
+        assert_eq!(event.integer("SEQUENCE"), 1);
         assert_eq!(r.mime_method, "REQUEST");
-        assert_eq!(
-            r.ical["dtstart"],
-            format!("{}+00:00", later.format("%Y-%m-%dT%H:%M:%S"))
-        );
+        assert_eq!(event.utc("DTSTART"), later, "DTSTART in UTC");
     }
 
     // Cancelled: METHOD:CANCEL, STATUS:CANCELLED, SEQUENCE 2, same UIDs.
@@ -336,11 +279,13 @@ async fn each_recipient_gets_their_own_invitation_which_moves_and_cancels_in_pla
     for m in &all[6..] {
         let r = read(&m.raw_message);
         assert_eq!(r.mime_method, "CANCEL");
-        assert_eq!(r.ical["method"], "CANCEL");
-        assert_eq!(r.ical["status"], "CANCELLED");
-        assert_eq!(r.ical["sequence"], 2);
+        assert_eq!(r.ical.method(), "CANCEL");
+        let event = r.ical.event();
+        assert_eq!(event.text("STATUS"), "CANCELLED");
+        assert_eq!(event.integer("SEQUENCE"), 2);
         assert_eq!(
-            r.ical["uid"], uids[&m.recipient],
+            event.text("UID"),
+            uids[&m.recipient],
             "UID stable across a cancel"
         );
     }
@@ -615,13 +560,13 @@ async fn a_party_answers_through_their_link_and_the_mediator_sees_it() {
         .get(&format!("/p/{token}/sessions/{sid}.ics"), None)
         .await;
     assert_eq!(ics.status(), StatusCode::OK);
-    let parsed = parse_ics(&ics.text().await.expect("ics"));
+    let parsed = Calendar::parse(&ics.text().await.expect("ics"));
     assert_eq!(
-        parsed["attendees"],
-        json!([format!(
+        parsed.event().texts("ATTENDEE"),
+        [format!(
             "mailto:{}",
             s.parties[0]["email"].as_str().expect("email")
-        )])
+        )]
     );
 
     let resp = app
@@ -838,20 +783,18 @@ async fn invitations_booked_while_smtp_is_down_arrive_once_each_through_a_real_s
     let mut uids = std::collections::BTreeMap::new();
     for (raw, r) in &received {
         assert_eq!(r.mime_method, "REQUEST");
-        assert_eq!(r.ical["method"], "REQUEST");
-        assert_eq!(r.ical["attendees"], json!([format!("mailto:{}", r.to)]));
+        assert_eq!(r.ical.method(), "REQUEST");
+        let event = r.ical.event();
+        assert_eq!(event.texts("ATTENDEE"), [format!("mailto:{}", r.to)]);
         // 10:00 in Almaty is 05:00Z: UTC+5 since March 2024.
-        assert_eq!(
-            r.ical["dtstart"],
-            format!("{}+00:00", start.format("%Y-%m-%dT%H:%M:%S"))
-        );
+        assert_eq!(event.utc("DTSTART"), start, "DTSTART in UTC");
         assert_eq!(start.format("%H:%M").to_string(), "05:00");
         for other in recipients.iter().filter(|o| **o != r.to) {
             assert!(!raw.contains(other.as_str()), "{} sees {other}", r.to);
         }
         uids.insert(
             r.to.clone(),
-            (r.ical["uid"].clone(), r.ical["sequence"].clone()),
+            (event.text("UID").to_owned(), event.integer("SEQUENCE")),
         );
     }
 
@@ -878,15 +821,16 @@ async fn invitations_booked_while_smtp_is_down_arrive_once_each_through_a_real_s
     assert_eq!(received.len(), 9);
     for (_, r) in &received {
         let (uid, _) = &uids[&r.to];
-        assert_eq!(&r.ical["uid"], uid, "UID stable for {}", r.to);
-        let expected = match r.ical["sequence"].as_i64() {
-            Some(0) => "REQUEST",
-            Some(1) => "REQUEST",
-            Some(2) => "CANCEL",
-            other => panic!("unexpected SEQUENCE {other:?}"),
+        let event = r.ical.event();
+        assert_eq!(event.text("UID"), uid, "UID stable for {}", r.to);
+        let expected = match event.integer("SEQUENCE") {
+            0 => "REQUEST",
+            1 => "REQUEST",
+            2 => "CANCEL",
+            other => panic!("unexpected SEQUENCE {other}"),
         };
         assert_eq!(r.mime_method, expected);
-        assert_eq!(r.ical["method"], expected);
+        assert_eq!(r.ical.method(), expected);
     }
     let _ = s.court;
 }

@@ -1,13 +1,24 @@
 //! Test harness: `spawn_app()` starts the real application on a random port
 //! against a fresh database — a new SQLite file, or, when
 //! `KELISIM_TEST_POSTGRES_URL` is set, a new PostgreSQL database that is
-//! dropped when the test ends.
+//! dropped when the test ends. Beside it, the helpers more than one test
+//! file needs: waiting for a condition ([`wait_until`], never a fixed sleep),
+//! the `kelisim` binary as a process ([`Kelisim`]), a real SMTP server
+//! ([`smtp`]) and an independent iCalendar reader ([`ical`]).
+//!
+//! Rule: a helper two test files need lives here, once; and whatever a test
+//! needs comes through cargo, so `cargo test` runs on a machine that has only
+//! the Rust toolchain.
 
 #![allow(dead_code)]
 
+pub mod ical;
 pub mod smtp;
 
-use std::path::PathBuf;
+use std::future::Future;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus};
+use std::time::{Duration, Instant};
 
 use kelisim::config::Settings;
 use kelisim::domain::{EmailAddress, Language, Role};
@@ -280,4 +291,158 @@ pub fn error_fields(problem: &Value) -> Vec<String> {
                 .collect()
         })
         .unwrap_or_default()
+}
+
+/// The `id` member of a JSON object, as a UUID.
+pub fn id(v: &Value) -> Uuid {
+    v["id"].as_str().expect("id").parse().expect("uuid")
+}
+
+/// Checks `check` every 25 ms until it holds; fails the test, saying what it
+/// waited for and how long, if it does not hold within `within`. Tests wait
+/// for what they need with this, never with a fixed sleep.
+pub async fn wait_until<F, Fut>(what: &str, within: Duration, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = bool>,
+{
+    let start = Instant::now();
+    while !check().await {
+        assert!(
+            start.elapsed() < within,
+            "waited {within:?} for {what}, in vain"
+        );
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+}
+
+/// How many `.eml` files `dir` holds (none if it does not exist).
+pub fn eml_files(dir: &Path) -> usize {
+    match std::fs::read_dir(dir) {
+        Ok(entries) => entries
+            .filter(|e| {
+                e.as_ref()
+                    .is_ok_and(|e| e.path().extension().is_some_and(|x| x == "eml"))
+            })
+            .count(),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => 0,
+        Err(e) => panic!("reading {}: {e}", dir.display()),
+    }
+}
+
+/// Fails, with the reason, unless `KELISIM_TEST_POSTGRES_URL` is set. For
+/// tests that only PostgreSQL can run: they are marked
+/// `#[ignore = "needs PostgreSQL: ..."]`, so a plain `cargo test` lists them
+/// as ignored, and `.ci/run` runs them on PostgreSQL with
+/// `-- --include-ignored`; run that way on SQLite they fail here instead of
+/// passing without having checked anything.
+pub fn require_postgres() {
+    let url = std::env::var("KELISIM_TEST_POSTGRES_URL").unwrap_or_default();
+    assert!(
+        !url.is_empty(),
+        "this test needs PostgreSQL: run it with \
+         KELISIM_TEST_POSTGRES_URL=postgres://postgres@127.0.0.1:5432/postgres"
+    );
+}
+
+/// A free loopback port (free when this returns; bind it soon).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+/// The `kelisim` binary run in `dir` against `db_url`, writing mail into
+/// `dir/mail` and logging only warnings.
+pub fn kelisim_command(dir: &Path, db_url: &str) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_kelisim"));
+    cmd.current_dir(dir)
+        .env("KELISIM_DATABASE_URL", db_url)
+        .env("KELISIM_MAIL_SPOOL_DIR", dir.join("mail"))
+        .env("KELISIM_LOG", "warn");
+    cmd
+}
+
+/// A running `kelisim` process; killed (SIGKILL) if still running when
+/// dropped, so a failing test leaves no server behind.
+pub struct Kelisim(Child);
+
+impl Kelisim {
+    pub fn spawn(cmd: &mut Command) -> Self {
+        Self(cmd.spawn().expect("start kelisim"))
+    }
+
+    pub fn id(&self) -> u32 {
+        self.0.id()
+    }
+
+    /// SIGKILL: no graceful shutdown, nothing flushed.
+    pub fn kill(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+
+    /// SIGTERM, then waits for the process to exit; fails the test if it is
+    /// still running after `within`.
+    pub async fn terminate(&mut self, within: Duration) -> ExitStatus {
+        let sent = Command::new("kill")
+            .args(["-TERM", &self.0.id().to_string()])
+            .status()
+            .expect("run kill");
+        assert!(sent.success(), "kill -TERM {}", self.0.id());
+        let mut status = None;
+        let child = &mut self.0;
+        wait_until("kelisim to exit after SIGTERM", within, || {
+            status = child.try_wait().expect("wait for kelisim");
+            std::future::ready(status.is_some())
+        })
+        .await;
+        status.expect("an exit status")
+    }
+}
+
+impl Drop for Kelisim {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// Waits until the outbox holds exactly `n` messages and each is `sent`,
+/// that is, until a delivery worker has recorded every message it delivered
+/// (the SMTP server has a message before the worker records it).
+pub async fn wait_until_all_sent(db: &DatabaseConnection, n: usize, within: Duration) {
+    use sea_orm::EntityTrait;
+    wait_until(
+        &format!("{n} outbox messages, all sent"),
+        within,
+        || async move {
+            let rows = entity::outbox_messages::Entity::find()
+                .all(db)
+                .await
+                .expect("outbox rows");
+            rows.len() == n && rows.iter().all(|m| m.status == "sent")
+        },
+    )
+    .await;
+}
+
+/// Runs one delivery round now, as a worker's next poll would, against the
+/// SMTP server at `smtp_url`, and checks that it claims nothing: no message
+/// is left that could go out (again).
+pub async fn assert_next_round_sends_nothing(db: &DatabaseConnection, smtp_url: &str) {
+    use kelisim::mail::delivery::{self, Round, Transport};
+    let settings = Settings {
+        smtp_url: Some(smtp_url.to_owned()),
+        ..Settings::default()
+    };
+    let transport = Transport::from_settings(&settings).expect("an SMTP transport");
+    let round = delivery::deliver_round(db, &settings, &transport)
+        .await
+        .expect("a delivery round");
+    assert_eq!(
+        round,
+        Round::default(),
+        "the next round finds nothing to send"
+    );
 }
