@@ -1,14 +1,13 @@
 //! Cases: referral, visibility, matching, assignment, the life cycle and the
 //! safeguards for violence and minors.
 
-use chrono::{Duration, NaiveDate, Utc};
-use kelisim::domain::Role;
+use chrono::{DateTime, Duration, NaiveDate, Utc};
 use reqwest::{Method, StatusCode};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::common::{PASSWORD, TestApp, error_fields, problem, spawn_app};
+use crate::common::{TestApp, error_fields, id, problem, spawn_app};
 
 const IIN_A: &str = "900101300126";
 const IIN_B: &str = "850712400320";
@@ -42,18 +41,12 @@ async fn refer(app: &TestApp, token: &str, body: Value) -> Value {
     resp.json().await.expect("json")
 }
 
-fn id(v: &Value) -> Uuid {
-    v["id"].as_str().expect("id").parse().expect("uuid")
-}
-
 /// A mediator with a login, Monday-to-Friday 09:00–18:00 in Almaty; returns
 /// (mediator id, their token).
 async fn mediator(app: &TestApp, registry: &str, patch: Value) -> (Uuid, String) {
-    let email = format!("user-{}@mediators.kz", registry.to_lowercase());
-    let user = app.create_user_directly(Role::Mediator, &email, None).await;
     let mut body = json!({
         "name": format!("Mediator {registry}"), "email": format!("{}@mediators.kz", registry.to_lowercase()),
-        "registry_number": registry, "user_id": user,
+        "registry_number": registry,
         "kind": "professional", "certified_until": "2030-12-31",
         "specialties": ["civil", "family", "juvenile", "domestic_violence"],
         "languages": ["kk", "ru"], "court_ids": [],
@@ -64,25 +57,9 @@ async fn mediator(app: &TestApp, registry: &str, patch: Value) -> (Uuid, String)
             b.insert(k.clone(), v.clone());
         }
     }
-    let resp = app
-        .post("/api/v1/mediators", Some(&app.admin_token), body)
-        .await;
-    assert_eq!(resp.status(), StatusCode::CREATED, "mediator {registry}");
-    let m: Value = resp.json().await.expect("json");
-    let mid = id(&m);
-    let token = app.login(&email, PASSWORD).await;
-    let weekly: Vec<Value> = (1..=5)
-        .map(|d| json!({"weekday": d, "start": "09:00", "end": "18:00"}))
-        .collect();
-    let resp = app
-        .request(
-            Method::PUT,
-            &format!("/api/v1/mediators/{mid}/availability"),
-            Some(&token),
-            Some(json!({ "weekly": weekly })),
-        )
-        .await;
-    assert_eq!(resp.status(), StatusCode::OK);
+    let email = format!("user-{}@mediators.kz", registry.to_lowercase());
+    let (mid, token) = app.mediator_with_login(&email, body).await;
+    app.set_weekday_hours(mid, &token, "09:00", "18:00").await;
     (mid, token)
 }
 
@@ -314,11 +291,12 @@ async fn matching_reports_every_exclusion_code_and_ranks_the_eligible_determinis
     let (early, _) = mediator(&app, "M-EARLY", json!({"court_ids": c})).await;
     let (late, late_token) = mediator(&app, "M-LATE", json!({"court_ids": c})).await;
     // Busy for the next two weeks: their first slot comes later.
+    let back = Utc::now() + Duration::days(14);
     let resp = app
         .post(
             &format!("/api/v1/mediators/{late}/time-off"),
             Some(&late_token),
-            json!({"starts_at": Utc::now().to_rfc3339(), "ends_at": (Utc::now() + Duration::days(14)).to_rfc3339()}),
+            json!({"starts_at": Utc::now().to_rfc3339(), "ends_at": back.to_rfc3339()}),
         )
         .await;
     assert_eq!(resp.status(), StatusCode::CREATED);
@@ -425,8 +403,31 @@ async fn matching_reports_every_exclusion_code_and_ranks_the_eligible_determinis
     ] {
         assert!(top["score_parts"].get(part).is_some(), "score part {part}");
     }
+    // The earliest slot is `{start, end}`, as long as the duration asked for.
+    let slot = |candidate: &Value| -> (DateTime<Utc>, DateTime<Utc>) {
+        let slot = candidate["earliest_slot"]
+            .as_object()
+            .expect("an earliest slot");
+        let mut keys: Vec<&str> = slot.keys().map(String::as_str).collect();
+        keys.sort_unstable();
+        assert_eq!(keys, ["end", "start"], "{candidate}");
+        let at = |key: &str| {
+            slot[key]
+                .as_str()
+                .expect("an RFC 3339 instant")
+                .parse::<DateTime<Utc>>()
+                .expect("an RFC 3339 instant")
+        };
+        (at("start"), at("end"))
+    };
+    let (start, end) = slot(top);
+    assert_eq!(end - start, Duration::minutes(60));
+    let second = &first["candidates"][1];
+    assert_eq!(second["mediator_id"], json!(late));
+    let (late_start, _) = slot(second);
     assert!(
-        top["earliest_slot"]["start"].is_string() || top["earliest_slot"]["starts_at"].is_string()
+        late_start >= back && late_start > start,
+        "M-LATE is free only after the time off: {late_start}"
     );
 
     let excluded: std::collections::BTreeMap<String, Value> = first["excluded"]
@@ -458,7 +459,6 @@ async fn matching_reports_every_exclusion_code_and_ranks_the_eligible_determinis
             "{code}"
         );
     }
-    let _ = late;
 }
 
 #[tokio::test]

@@ -3,28 +3,12 @@
 
 use std::io::Write;
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::common::TestDatabase;
-
-fn kelisim(db_url: &str, dir: &std::path::Path) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_kelisim"));
-    cmd.current_dir(dir)
-        .env("KELISIM_DATABASE_URL", db_url)
-        .env("KELISIM_MAIL_SPOOL_DIR", dir.join("mail"))
-        .env("KELISIM_LOG", "warn");
-    cmd
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
-}
+use crate::common::{Kelisim, TestDatabase, eml_files, free_port, kelisim_command, wait_until};
 
 fn user_add(
     db_url: &str,
@@ -32,7 +16,7 @@ fn user_add(
     args: &[&str],
     password: &str,
 ) -> std::process::Output {
-    let mut child = kelisim(db_url, dir)
+    let mut child = kelisim_command(dir, db_url)
         .args(["user", "add"])
         .args(args)
         .arg("--password-stdin")
@@ -51,19 +35,18 @@ fn user_add(
 }
 
 async fn wait_until_healthy(client: &reqwest::Client, base: &str) {
-    let start = Instant::now();
-    loop {
-        if let Ok(r) = client.get(format!("{base}/healthz")).send().await
-            && r.status() == StatusCode::OK
-        {
-            return;
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(30),
-            "server did not start"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    wait_until(
+        "the server to answer /healthz",
+        Duration::from_secs(30),
+        || async move {
+            client
+                .get(format!("{base}/healthz"))
+                .send()
+                .await
+                .is_ok_and(|r| r.status() == StatusCode::OK)
+        },
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -71,7 +54,7 @@ async fn user_add_then_token_then_court_and_clerk_work_end_to_end() {
     let dir = tempfile::tempdir().expect("dir");
     let db = TestDatabase::create(dir.path()).await;
 
-    let migrate = kelisim(&db.url, dir.path())
+    let migrate = kelisim_command(dir.path(), &db.url)
         .arg("migrate")
         .output()
         .expect("migrate ran");
@@ -110,11 +93,11 @@ async fn user_add_then_token_then_court_and_clerk_work_end_to_end() {
     assert!(String::from_utf8_lossy(&bad.stderr).contains("--password"));
 
     let port = free_port();
-    let mut server = kelisim(&db.url, dir.path())
-        .arg("serve")
-        .env("KELISIM_BIND", format!("127.0.0.1:{port}"))
-        .spawn()
-        .expect("serve");
+    let mut server = Kelisim::spawn(
+        kelisim_command(dir.path(), &db.url)
+            .arg("serve")
+            .env("KELISIM_BIND", format!("127.0.0.1:{port}")),
+    );
     let base = format!("http://127.0.0.1:{port}");
     let client = reqwest::Client::new();
     wait_until_healthy(&client, &base).await;
@@ -149,23 +132,7 @@ async fn user_add_then_token_then_court_and_clerk_work_end_to_end() {
     assert_eq!(clerk.status(), StatusCode::CREATED);
 
     // SIGTERM stops the server gracefully, with a successful exit.
-    let pid = server.id().to_string();
-    let killed = Command::new("kill")
-        .args(["-TERM", &pid])
-        .status()
-        .expect("kill");
-    assert!(killed.success());
-    let start = Instant::now();
-    let status = loop {
-        if let Some(status) = server.try_wait().expect("wait") {
-            break status;
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(20),
-            "server did not stop on SIGTERM"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
+    let status = server.terminate(Duration::from_secs(20)).await;
     assert!(status.success(), "exit status {status:?}");
 }
 
@@ -235,7 +202,7 @@ async fn demo_loads_courts_mediators_and_cases_once_and_its_clerk_can_log_in() {
     let db = TestDatabase::create(dir.path()).await;
     let started = chrono::Utc::now();
 
-    let out = kelisim(&db.url, dir.path())
+    let out = kelisim_command(dir.path(), &db.url)
         .arg("demo")
         .output()
         .expect("demo ran");
@@ -333,17 +300,11 @@ async fn demo_loads_courts_mediators_and_cases_once_and_its_clerk_can_log_in() {
         assert_eq!(sent.len(), 1, "one invitation email to {}", inv.email);
     }
     // Without SMTP the emails are already in the spool folder.
-    let spooled = std::fs::read_dir(dir.path().join("mail"))
-        .expect("spool folder")
-        .filter(|e| {
-            e.as_ref()
-                .is_ok_and(|e| e.path().extension().is_some_and(|x| x == "eml"))
-        })
-        .count() as u64;
+    let spooled = eml_files(&dir.path().join("mail")) as u64;
     assert_eq!(spooled, counts[6], "every outbox message is in the spool");
 
     // A second run refuses, says why, and changes nothing.
-    let again = kelisim(&db.url, dir.path())
+    let again = kelisim_command(dir.path(), &db.url)
         .arg("demo")
         .output()
         .expect("demo ran again");
@@ -355,11 +316,11 @@ async fn demo_loads_courts_mediators_and_cases_once_and_its_clerk_can_log_in() {
 
     // The printed clerk logs in and sees the cases of their court.
     let port = free_port();
-    let mut server = kelisim(&db.url, dir.path())
-        .arg("serve")
-        .env("KELISIM_BIND", format!("127.0.0.1:{port}"))
-        .spawn()
-        .expect("serve");
+    let mut server = Kelisim::spawn(
+        kelisim_command(dir.path(), &db.url)
+            .arg("serve")
+            .env("KELISIM_BIND", format!("127.0.0.1:{port}")),
+    );
     let base = format!("http://127.0.0.1:{port}");
     let client = reqwest::Client::new();
     wait_until_healthy(&client, &base).await;
@@ -382,15 +343,6 @@ async fn demo_loads_courts_mediators_and_cases_once_and_its_clerk_can_log_in() {
         .await
         .expect("json");
     assert_eq!(listed["items"].as_array().map(Vec::len), Some(10));
-    let _ = Command::new("kill")
-        .args(["-TERM", &server.id().to_string()])
-        .status();
-    let start = Instant::now();
-    while server.try_wait().expect("wait").is_none() {
-        if start.elapsed() > Duration::from_secs(20) {
-            let _ = server.kill();
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let status = server.terminate(Duration::from_secs(20)).await;
+    assert!(status.success(), "exit status {status:?}");
 }

@@ -24,8 +24,8 @@ use uuid::Uuid;
 
 use crate::common::smtp::{SmtpOptions, SmtpServer};
 use crate::common::{
-    Kelisim, PASSWORD, TestDatabase, assert_next_round_sends_nothing, kelisim_command, problem,
-    spawn_app_with, wait_until, wait_until_all_sent,
+    Kelisim, PASSWORD, TestDatabase, kelisim_command, problem, spawn_app_with, wait_until,
+    wait_until_delivered,
 };
 
 use entity::outbox_messages::{Column, Entity, Model};
@@ -129,15 +129,6 @@ async fn assert_all_sent_once(db: &DatabaseConnection, n: usize) -> Vec<Model> {
         assert!(m.sent_at.is_some() && m.lease_until.is_none(), "{m:?}");
     }
     all
-}
-
-/// Waits until every one of the `n` messages is recorded `sent` and has
-/// arrived, then runs the round a worker's next poll would run: it must find
-/// nothing to send, so no message can arrive twice later.
-async fn wait_until_delivered(db: &DatabaseConnection, smtp: &SmtpServer, n: usize) {
-    wait_until_all_sent(db, n, Duration::from_secs(30)).await;
-    smtp.wait_for_count(n, Duration::from_secs(5)).await;
-    assert_next_round_sends_nothing(db, &smtp.url()).await;
 }
 
 #[tokio::test]

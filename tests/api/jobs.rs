@@ -10,7 +10,7 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::common::{TestApp, spawn_app, spawn_app_with};
+use crate::common::{TestApp, eml_files, spawn_app, spawn_app_with, wait_until};
 
 async fn mediator_certified_until(
     app: &TestApp,
@@ -110,23 +110,13 @@ async fn a_mediator_is_warned_once_30_days_ahead_and_suspended_the_day_after_the
 
     // The delivery worker of the running app writes them to the spool folder.
     let spool = app.spool_dir();
-    let mut files = 0;
-    for _ in 0..50 {
-        files = std::fs::read_dir(&spool)
-            .map(|d| {
-                d.filter(|e| {
-                    e.as_ref()
-                        .is_ok_and(|e| e.path().extension().is_some_and(|x| x == "eml"))
-                })
-                .count()
-            })
-            .unwrap_or(0);
-        if files == 3 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    assert_eq!(files, 3);
+    wait_until(
+        "3 emails in the spool folder",
+        Duration::from_secs(5),
+        || std::future::ready(eml_files(&spool) >= 3),
+    )
+    .await;
+    assert_eq!(eml_files(&spool), 3);
 }
 
 #[tokio::test]

@@ -2,14 +2,13 @@
 //! the calendar feed.
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
-use kelisim::domain::Role;
 use reqwest::{Method, StatusCode};
 use sea_orm::{ActiveModelTrait, Set};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
 use crate::common::ical::Calendar;
-use crate::common::{PASSWORD, TestApp, error_fields, problem, spawn_app};
+use crate::common::{TestApp, error_fields, problem, spawn_app};
 
 fn utc(y: i32, mo: u32, d: u32, h: u32, mi: u32) -> DateTime<Utc> {
     Utc.with_ymd_and_hms(y, mo, d, h, mi, 0)
@@ -31,20 +30,10 @@ fn mediator_body(registry: &str, court: Uuid) -> Value {
 async fn court_and_mediator(app: &TestApp, registry: &str) -> (Uuid, Uuid, String) {
     let court = app.create_court(&format!("C-{registry}")).await;
     let email = format!("user-{registry}@mediators.kz");
-    let user = app.create_user_directly(Role::Mediator, &email, None).await;
-    let mut body = mediator_body(registry, court);
-    body["user_id"] = json!(user);
-    let resp = app
-        .post("/api/v1/mediators", Some(&app.admin_token), body)
+    let (mediator, token) = app
+        .mediator_with_login(&email, mediator_body(registry, court))
         .await;
-    assert_eq!(resp.status(), StatusCode::CREATED);
-    let m: Value = resp.json().await.expect("json");
-    let token = app.login(&email, PASSWORD).await;
-    (
-        court,
-        m["id"].as_str().expect("id").parse().expect("uuid"),
-        token,
-    )
+    (court, mediator, token)
 }
 
 async fn set_monday_mornings(app: &TestApp, mediator: Uuid, token: &str) {

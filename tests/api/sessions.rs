@@ -3,15 +3,17 @@
 //! calcard for the calendar, `tests/common/ical.rs`).
 
 use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Utc, Weekday};
-use kelisim::domain::Role;
 use mail_parser::MimeHeaders;
-use reqwest::{Method, StatusCode};
+use reqwest::StatusCode;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
 use crate::common::ical::Calendar;
-use crate::common::{PASSWORD, TestApp, error_fields, id, problem, spawn_app};
+use crate::common::smtp::{SmtpOptions, SmtpServer};
+use crate::common::{
+    TestApp, error_fields, id, problem, spawn_app, spawn_app_with, wait_until, wait_until_delivered,
+};
 
 /// 10:00 in Almaty (05:00Z) on the first Tuesday at least `days` ahead.
 fn tuesday_at_ten(days: i64) -> DateTime<Utc> {
@@ -41,37 +43,20 @@ async fn accepted_case(app: &TestApp, tag: &str, flags: Value) -> Setup {
     let court = app.create_court(&format!("S-{tag}")).await;
     let (_, clerk) = app.clerk_of(court).await;
     let email = format!("med-{}@mediators.kz", tag.to_lowercase());
-    let user = app.create_user_directly(Role::Mediator, &email, None).await;
-    let m: Value = app
-        .post(
-            "/api/v1/mediators",
-            Some(&app.admin_token),
+    let (mediator, mediator_token) = app
+        .mediator_with_login(
+            &email,
             json!({
-                "name": "Dana Mediator", "email": email, "user_id": user,
+                "name": "Dana Mediator", "email": email,
                 "registry_number": format!("R-{tag}"), "kind": "professional",
                 "certified_until": "2031-12-31",
                 "specialties": ["civil", "family", "domestic_violence"], "languages": ["kk", "ru"],
                 "court_ids": [court], "max_active_cases": 10, "timezone": "Asia/Almaty"
             }),
         )
-        .await
-        .json()
-        .await
-        .expect("json");
-    let mediator = id(&m);
-    let mediator_token = app.login(&email, PASSWORD).await;
-    let weekly: Vec<Value> = (1..=5)
-        .map(|d| json!({"weekday": d, "start": "09:00", "end": "18:00"}))
-        .collect();
-    let resp = app
-        .request(
-            Method::PUT,
-            &format!("/api/v1/mediators/{mediator}/availability"),
-            Some(&mediator_token),
-            Some(json!({ "weekly": weekly })),
-        )
         .await;
-    assert_eq!(resp.status(), StatusCode::OK);
+    app.set_weekday_hours(mediator, &mediator_token, "09:00", "18:00")
+        .await;
     let deadline = (Utc::now() + Duration::days(60)).date_naive();
     let resp = app
         .post(
@@ -455,7 +440,6 @@ async fn bookings_outside_the_rules_are_refused_with_reasons() {
     )
     .await;
     assert_eq!(error_fields(&p), ["room_id"]);
-    let _ = s.mediator;
 }
 
 #[tokio::test]
@@ -603,7 +587,6 @@ async fn a_party_answers_through_their_link_and_the_mediator_sees_it() {
         .expect("the party's invitation");
     assert_eq!(mine["partstat"], "TENTATIVE");
     assert_eq!(mine["response_note"], "I may be late");
-    let _ = s.mediator;
 }
 
 async fn reminders(app: &TestApp, session: Uuid) -> usize {
@@ -717,7 +700,7 @@ async fn on_postgresql_the_database_itself_refuses_overlapping_sessions() {
 }
 
 /// Messages the SMTP server received that carry an invitation, read.
-fn invitations_received(smtp: &crate::common::smtp::SmtpServer) -> Vec<(String, Read)> {
+fn invitations_received(smtp: &SmtpServer) -> Vec<(String, Read)> {
     smtp.messages()
         .into_iter()
         .map(|raw| String::from_utf8(raw).expect("UTF-8 message"))
@@ -729,34 +712,19 @@ fn invitations_received(smtp: &crate::common::smtp::SmtpServer) -> Vec<(String, 
         .collect()
 }
 
-async fn wait_for(smtp: &crate::common::smtp::SmtpServer, n: usize) {
-    let start = std::time::Instant::now();
-    while smtp.count() < n {
-        assert!(
-            start.elapsed() < std::time::Duration::from_secs(30),
-            "{} of {n} messages arrived",
-            smtp.count()
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
-    // One more poll of the worker: nothing else (no duplicate) may come.
-    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
-}
-
 #[tokio::test]
 async fn invitations_booked_while_smtp_is_down_arrive_once_each_through_a_real_smtp_server() {
-    use crate::common::smtp::{SmtpOptions, SmtpServer};
     let dir = tempfile::tempdir().expect("dir");
     let mut smtp = SmtpServer::start(&dir.path().join("smtp"));
     let url = smtp.url();
-    let app = crate::common::spawn_app_with(|s| {
+    let app = spawn_app_with(|s| {
         s.smtp_url = Some(url);
         s.delivery_retry_base_seconds = 1;
     })
     .await;
     let s = accepted_case(&app, "SMTP", json!({})).await;
     // Referral (2) and assignment (2) emails first.
-    wait_for(&smtp, 4).await;
+    wait_until_delivered(&app.db, &smtp, 4).await;
 
     smtp.stop();
     let start = tuesday_at_ten(7);
@@ -768,9 +736,23 @@ async fn invitations_booked_while_smtp_is_down_arrive_once_each_through_a_real_s
     .await;
     assert_eq!(resp.status(), StatusCode::CREATED);
     let sid = id(&resp.json::<Value>().await.expect("json"));
-    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    // The worker tried each invitation while the server was down, and will
+    // try again.
+    let app_ref = &app;
+    wait_until(
+        "the three invitations tried and put back",
+        std::time::Duration::from_secs(15),
+        || async move {
+            let tried = emails(app_ref, sid).await;
+            tried.len() == 3
+                && tried
+                    .iter()
+                    .all(|m| m.attempts >= 1 && m.status == "pending" && m.last_error.is_some())
+        },
+    )
+    .await;
     smtp.start_again(SmtpOptions::default());
-    wait_for(&smtp, 7).await;
+    wait_until_delivered(&app.db, &smtp, 7).await;
 
     let all = entity::outbox_messages::Entity::find()
         .all(&app.db)
@@ -807,7 +789,7 @@ async fn invitations_booked_while_smtp_is_down_arrive_once_each_through_a_real_s
         )
         .await;
     assert_eq!(resp.status(), StatusCode::OK);
-    wait_for(&smtp, 10).await;
+    wait_until_delivered(&app.db, &smtp, 10).await;
     let resp = app
         .post(
             &format!("/api/v1/sessions/{sid}/cancel"),
@@ -816,7 +798,7 @@ async fn invitations_booked_while_smtp_is_down_arrive_once_each_through_a_real_s
         )
         .await;
     assert_eq!(resp.status(), StatusCode::OK);
-    wait_for(&smtp, 13).await;
+    wait_until_delivered(&app.db, &smtp, 13).await;
     let received = invitations_received(&smtp);
     assert_eq!(received.len(), 9);
     for (_, r) in &received {
@@ -832,7 +814,6 @@ async fn invitations_booked_while_smtp_is_down_arrive_once_each_through_a_real_s
         assert_eq!(r.mime_method, expected);
         assert_eq!(r.ical.method(), expected);
     }
-    let _ = s.court;
 }
 
 /// A booking reads only the part of the calendar near the session: these

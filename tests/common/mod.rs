@@ -254,6 +254,39 @@ impl TestApp {
         body["id"].as_str().expect("id").parse().expect("uuid")
     }
 
+    /// Registers a mediator (`body` as `POST /api/v1/mediators` takes it)
+    /// linked to a new mediator account `user_email`, and logs that account
+    /// in; returns (mediator id, token).
+    pub async fn mediator_with_login(&self, user_email: &str, mut body: Value) -> (Uuid, String) {
+        let user = self
+            .create_user_directly(Role::Mediator, user_email, None)
+            .await;
+        body["user_id"] = json!(user);
+        let resp = self
+            .post("/api/v1/mediators", Some(&self.admin_token), body.clone())
+            .await;
+        assert_eq!(resp.status(), StatusCode::CREATED, "mediator {body}");
+        let mediator: Value = resp.json().await.expect("json");
+        (id(&mediator), self.login(user_email, PASSWORD).await)
+    }
+
+    /// Sets a mediator's weekly hours to `start`–`end` (in their time zone)
+    /// on each day from Monday to Friday.
+    pub async fn set_weekday_hours(&self, mediator: Uuid, token: &str, start: &str, end: &str) {
+        let weekly: Vec<Value> = (1..=5)
+            .map(|d| json!({"weekday": d, "start": start, "end": end}))
+            .collect();
+        let resp = self
+            .request(
+                Method::PUT,
+                &format!("/api/v1/mediators/{mediator}/availability"),
+                Some(token),
+                Some(json!({ "weekly": weekly })),
+            )
+            .await;
+        assert_eq!(resp.status(), StatusCode::OK, "weekly hours");
+    }
+
     /// A clerk of `court_id`, logged in; returns (user id, token).
     pub async fn clerk_of(&self, court_id: Uuid) -> (Uuid, String) {
         let email = format!("clerk-{}@court.test", Uuid::new_v4().simple());
@@ -328,21 +361,6 @@ pub fn eml_files(dir: &Path) -> usize {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => 0,
         Err(e) => panic!("reading {}: {e}", dir.display()),
     }
-}
-
-/// Fails, with the reason, unless `KELISIM_TEST_POSTGRES_URL` is set. For
-/// tests that only PostgreSQL can run: they are marked
-/// `#[ignore = "needs PostgreSQL: ..."]`, so a plain `cargo test` lists them
-/// as ignored, and `.ci/run` runs them on PostgreSQL with
-/// `-- --include-ignored`; run that way on SQLite they fail here instead of
-/// passing without having checked anything.
-pub fn require_postgres() {
-    let url = std::env::var("KELISIM_TEST_POSTGRES_URL").unwrap_or_default();
-    assert!(
-        !url.is_empty(),
-        "this test needs PostgreSQL: run it with \
-         KELISIM_TEST_POSTGRES_URL=postgres://postgres@127.0.0.1:5432/postgres"
-    );
 }
 
 /// A free loopback port (free when this returns; bind it soon).
@@ -425,6 +443,15 @@ pub async fn wait_until_all_sent(db: &DatabaseConnection, n: usize, within: Dura
         },
     )
     .await;
+}
+
+/// Waits until every one of the `n` outbox messages is recorded `sent` and
+/// has reached `smtp`, then runs the round a worker's next poll would run: it
+/// must find nothing to send, so no message can arrive twice later.
+pub async fn wait_until_delivered(db: &DatabaseConnection, smtp: &smtp::SmtpServer, n: usize) {
+    wait_until_all_sent(db, n, Duration::from_secs(30)).await;
+    smtp.wait_for_count(n, Duration::from_secs(5)).await;
+    assert_next_round_sends_nothing(db, &smtp.url()).await;
 }
 
 /// Runs one delivery round now, as a worker's next poll would, against the
