@@ -12,7 +12,8 @@ use uuid::Uuid;
 use crate::common::ical::Calendar;
 use crate::common::smtp::{SmtpOptions, SmtpServer};
 use crate::common::{
-    TestApp, error_fields, id, problem, spawn_app, spawn_app_with, wait_until, wait_until_delivered,
+    TestApp, error_fields, id, problem, require_postgres, spawn_app, spawn_app_with, wait_until,
+    wait_until_delivered,
 };
 
 /// 10:00 in Almaty (05:00Z) on the first Tuesday at least `days` ahead.
@@ -653,15 +654,15 @@ async fn reminders_go_once_per_kind_and_recipient_follow_a_move_and_skip_cancell
     assert_eq!(reminders(&app, sid).await, 9);
 }
 
+/// SQLite has no exclusion constraints; there bookings are serialised by its
+/// write lock instead (see the concurrency test).
 #[tokio::test]
-async fn on_postgresql_the_database_itself_refuses_overlapping_sessions() {
+#[ignore = "needs PostgreSQL: run with KELISIM_TEST_POSTGRES_URL set and -- --include-ignored"]
+async fn postgresql_only_the_database_itself_refuses_overlapping_sessions() {
     use sea_orm::{ActiveModelTrait, DatabaseBackend, Set};
+    require_postgres();
     let app = spawn_app().await;
-    if app.db.get_database_backend() != DatabaseBackend::Postgres {
-        // SQLite has no exclusion constraints; bookings are serialised by its
-        // write lock instead (see the concurrency test).
-        return;
-    }
+    assert_eq!(app.db.get_database_backend(), DatabaseBackend::Postgres);
     let s = accepted_case(&app, "EXCL", json!({})).await;
     let start = tuesday_at_ten(7);
     let insert = |offset: i64| {

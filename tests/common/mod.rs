@@ -363,6 +363,21 @@ pub fn eml_files(dir: &Path) -> usize {
     }
 }
 
+/// Fails, with the reason, unless `KELISIM_TEST_POSTGRES_URL` is set. For
+/// tests that only PostgreSQL can run: they are marked
+/// `#[ignore = "needs PostgreSQL: ..."]`, so a plain `cargo test` lists them
+/// as ignored, and `.ci/run` runs them on PostgreSQL with
+/// `-- --include-ignored`; run that way on SQLite they fail here instead of
+/// passing without having checked anything.
+pub fn require_postgres() {
+    let url = std::env::var("KELISIM_TEST_POSTGRES_URL").unwrap_or_default();
+    assert!(
+        !url.is_empty(),
+        "this test needs PostgreSQL: run it with \
+         KELISIM_TEST_POSTGRES_URL=postgres://postgres@127.0.0.1:5432/postgres"
+    );
+}
+
 /// A free loopback port (free when this returns; bind it soon).
 pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
