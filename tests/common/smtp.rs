@@ -252,6 +252,10 @@ impl Shared {
     }
 }
 
+/// How often the listener looks for a new connection or a stop. Senders keep
+/// their connections open between messages, so this delays few of them.
+const ACCEPT_POLL: Duration = Duration::from_millis(10);
+
 /// Accepts connections until the server stops, then drops the listener.
 fn accept(listener: TcpListener, shared: &Arc<Shared>) {
     while !shared.is_stopped() {
@@ -272,10 +276,8 @@ fn accept(listener: TcpListener, shared: &Arc<Shared>) {
                 };
                 lock(&shared.connections).insert(id, (handle, thread));
             }
-            Err(e) if e.kind() == ErrorKind::WouldBlock => {
-                std::thread::sleep(Duration::from_millis(2));
-            }
-            Err(_) => std::thread::sleep(Duration::from_millis(2)),
+            // Nothing waiting (or a connection gone before it was taken).
+            Err(_) => std::thread::sleep(ACCEPT_POLL),
         }
     }
 }
