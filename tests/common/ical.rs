@@ -6,15 +6,13 @@
 //! The parser is lenient and skips a line it cannot read (its strict mode
 //! refuses every nested `BEGIN`), so [`Calendar::parse`] checks that every
 //! content line came back as a property or as the `BEGIN` / `END` of a
-//! component, and that nothing follows the calendar. Values come back decoded (unfolded, unescaped, parameter quotes removed),
-//! and a DATE-TIME is only a [`Value::Utc`] when it was written in UTC (`…Z`).
+//! component, and that nothing follows the calendar. Values come back
+//! decoded (unfolded, unescaped, parameter quotes removed), and a DATE-TIME
+//! is only a [`Value::Utc`] when it was written in UTC (`…Z`).
 //!
-//! Rule: a test checks iCalendar text through [`Calendar::parse`] (or a
-//! reader of its own that does not use the `icalendar` crate), never with the
-//! crate that wrote it. The unit tests of `src/calendar/itip.rs` include this
-//! file too, so keep it free of anything but `calcard` and `chrono`.
-
-#![allow(dead_code)]
+//! Rule: a test checks iCalendar text through [`Calendar::parse`] (or, in the
+//! unit tests under `src/`, through `calcard` directly), never with the crate
+//! that wrote it.
 
 use calcard::icalendar::{ICalendar, ICalendarComponentType, ICalendarEntry, ICalendarValue};
 use calcard::{Entry, Parser};
