@@ -1,5 +1,9 @@
 //! Opening the database: embedded SQLite (WAL, synchronous FULL, foreign keys
-//! on, busy timeout) or PostgreSQL, chosen by the URL alone.
+//! on, busy timeout) or PostgreSQL, chosen by the URL alone; and the two
+//! values every stored row takes from here, [`now`] and [`new_id`].
+//!
+//! Rule: this module depends on nothing of the application but its
+//! settings, so that every layer may stamp rows without an import cycle.
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -55,4 +59,16 @@ pub async fn connect(settings: &Settings) -> anyhow::Result<DatabaseConnection> 
 /// Readiness: the database answers a trivial query.
 pub async fn ping(db: &DatabaseConnection) -> bool {
     db.execute_unprepared("SELECT 1").await.is_ok()
+}
+
+/// The current instant, truncated to microseconds so that what is stored and
+/// what is returned agree on both databases.
+pub fn now() -> chrono::DateTime<chrono::Utc> {
+    use chrono::SubsecRound;
+    chrono::Utc::now().trunc_subsecs(6)
+}
+
+/// A new time-ordered id: ordering by id is ordering by creation.
+pub fn new_id() -> uuid::Uuid {
+    uuid::Uuid::now_v7()
 }

@@ -22,6 +22,7 @@ use sea_orm::{DatabaseConnection, EntityTrait, PaginatorTrait};
 use uuid::Uuid;
 
 use crate::config::Settings;
+use crate::db::now;
 use crate::domain::case::{CaseCategory, LegalCapacity, PartyRole};
 use crate::domain::iin::IinBin;
 use crate::domain::mediator::{MediatorKind, MediatorStatus, Specialty};
@@ -34,10 +35,10 @@ use crate::services::auth::Caller;
 use crate::services::availability::{self, CalendarCache};
 use crate::services::cases::{self, CaseRecord, NewCase, NewParty};
 use crate::services::courts::{self, NewCourt, NewRoom};
+use crate::services::links;
 use crate::services::mediators::{self, MediatorInput};
 use crate::services::sessions::{self, Booking, Place, SessionRecord};
 use crate::services::users::{self, NewUser};
-use crate::services::{links, now};
 
 /// The password of every demo account. Printed on purpose: it is a demo.
 pub const PASSWORD: &str = "demo-password-2026";

@@ -628,7 +628,7 @@ async fn case_matches(
         &state.calendars,
         &record,
         crate::services::assignments::rules(&state.settings, minutes),
-        crate::services::now(),
+        crate::db::now(),
     )
     .await?;
     Ok(Json(MatchesView {

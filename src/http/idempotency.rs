@@ -123,7 +123,7 @@ async fn handle(state: AppState, req: Request, next: Next) -> Result<Response, A
         response_status: Set(i32::from(parts.status.as_u16())),
         response_headers: Set(headers),
         response_body: Set(body.to_vec()),
-        created_at: Set(crate::services::now()),
+        created_at: Set(crate::db::now()),
     };
     if let Err(e) = row.insert(&state.db).await
         && !unique_violation(&e)

@@ -59,7 +59,7 @@ pub async fn run(
             let txn = db.begin().await?;
             let mut active: entity::mediators::ActiveModel = m.clone().into();
             active.status = Set(MediatorStatus::Suspended.as_str().to_owned());
-            active.updated_at = Set(crate::services::now());
+            active.updated_at = Set(crate::db::now());
             active.update(&txn).await?;
             let mut entry = Entry::new(
                 Actor::System,
@@ -92,7 +92,7 @@ pub async fn run(
         {
             let txn = db.begin().await?;
             let mut active: entity::mediators::ActiveModel = m.clone().into();
-            active.certification_warned_at = Set(Some(crate::services::now()));
+            active.certification_warned_at = Set(Some(crate::db::now()));
             active.update(&txn).await?;
             audit::record(
                 &txn,

@@ -71,10 +71,7 @@ pub async fn run(
             }
         } else {
             entity::cases::Entity::update_many()
-                .col_expr(
-                    Column::DeadlineWarnedAt,
-                    Expr::value(crate::services::now()),
-                )
+                .col_expr(Column::DeadlineWarnedAt, Expr::value(crate::db::now()))
                 .filter(Column::Id.eq(case.id))
                 .exec(&txn)
                 .await?;

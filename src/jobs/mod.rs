@@ -17,8 +17,8 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, Qu
 use tokio_cron_scheduler::{Job, JobScheduler};
 
 use crate::AppState;
+use crate::db::now;
 use crate::error::{AppResult, unique_violation};
-use crate::services::now;
 
 /// Takes the lease of job `name` for `lease` if nobody holds it; true when
 /// this caller got it. One conditional UPDATE decides, on SQLite and

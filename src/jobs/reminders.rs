@@ -16,11 +16,11 @@ use sea_orm::{
 };
 
 use crate::config::Settings;
+use crate::db::{new_id, now};
 use crate::domain::EmailAddress;
 use crate::error::AppResult;
 use crate::mail::{self, Email};
 use crate::services::invitations::{local_time, location, recipients_of, zone_of};
-use crate::services::{new_id, now};
 
 /// The reminder kind due for a session starting at `starts_at`, seen at
 /// `at`: the smallest number of hours that reaches the start.

@@ -40,8 +40,8 @@ use sea_orm::{
 };
 
 use crate::config::Settings;
+use crate::db::now;
 use crate::domain::email::mask_email;
-use crate::services::now;
 
 use entity::outbox_messages::{Column, Entity, Model};
 

@@ -19,9 +19,9 @@ use uuid::Uuid;
 
 use crate::calendar::itip::{self, Invitation, Method};
 use crate::config::Settings;
+use crate::db::{new_id, now};
 use crate::domain::{EmailAddress, Language};
 use crate::error::{AppError, AppResult};
-use crate::services::{new_id, now};
 
 /// One email to write to the outbox.
 pub struct Email<'a> {

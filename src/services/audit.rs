@@ -6,7 +6,7 @@
 use sea_orm::{ActiveModelTrait, ConnectionTrait, Set};
 use uuid::Uuid;
 
-use super::{new_id, now};
+use crate::db::{new_id, now};
 use crate::error::AppResult;
 
 /// Who caused a change.

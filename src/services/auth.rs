@@ -19,7 +19,7 @@ use sea_orm::{
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use super::{new_id, now};
+use crate::db::{new_id, now};
 use crate::domain::email::mask_email;
 use crate::domain::{Role, password};
 use crate::error::{AppError, AppResult};

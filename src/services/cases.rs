@@ -17,8 +17,8 @@ use uuid::Uuid;
 use super::audit::{self, Actor, Entry};
 use super::auth::{Caller, hash_token};
 use super::page::{self, PageRequest};
-use super::{new_id, now};
 use crate::config::Settings;
+use crate::db::{new_id, now};
 use crate::domain::case::{
     self, CaseAction, CaseCategory, CaseStatus, LegalCapacity, PartiesProblem, PartyRole,
 };

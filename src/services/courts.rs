@@ -9,7 +9,7 @@ use uuid::Uuid;
 use super::audit::{self, Actor, Entry};
 use super::auth::Caller;
 use super::page::{self, PageRequest};
-use super::{new_id, now};
+use crate::db::{new_id, now};
 use crate::domain::{CourtCode, Language, TimeZoneName};
 use crate::error::{AppError, AppResult, unique_violation};
 

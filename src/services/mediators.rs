@@ -22,7 +22,7 @@ use super::audit::{self, Actor, Entry};
 use super::auth::Caller;
 use super::availability;
 use super::page::{self, PageRequest};
-use super::{new_id, now};
+use crate::db::{new_id, now};
 use crate::domain::iin::IinBin;
 use crate::domain::mediator::{MediatorKind, MediatorStatus, Specialty};
 use crate::domain::slots::{Interval, WeeklyInterval};

@@ -19,16 +19,3 @@ pub mod page;
 pub mod registry_import;
 pub mod sessions;
 pub mod users;
-
-use chrono::{DateTime, SubsecRound, Utc};
-
-/// The current instant, truncated to microseconds so that what is stored and
-/// what is returned agree on both databases.
-pub fn now() -> DateTime<Utc> {
-    Utc::now().trunc_subsecs(6)
-}
-
-/// A new time-ordered id: ordering by id is ordering by creation.
-pub fn new_id() -> uuid::Uuid {
-    uuid::Uuid::now_v7()
-}

@@ -13,8 +13,8 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::audit::{self, Actor, Entry};
-use super::now;
 use super::page::{self, PageRequest};
+use crate::db::now;
 use crate::error::{AppError, AppResult};
 
 use entity::outbox_messages::{Column, Entity};

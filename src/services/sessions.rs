@@ -19,10 +19,11 @@ use uuid::Uuid;
 
 use super::audit::{self, Actor, Entry};
 use super::auth::Caller;
+use super::availability;
 use super::cases::{self, CaseAccess, CaseRecord, transition};
 use super::invitations::{self, Change, Occasion};
-use super::{availability, new_id, now};
 use crate::config::Settings;
+use crate::db::{new_id, now};
 use crate::domain::case::{self as case_rules, CaseAction, CaseStatus, PartyRole};
 use crate::domain::slots::SlotRules;
 use crate::domain::{Role, TimeZoneName};

@@ -9,7 +9,7 @@ use uuid::Uuid;
 use super::audit::{self, Actor, Entry};
 use super::auth::{self as auth_service, Caller};
 use super::page::{self, PageRequest};
-use super::{new_id, now};
+use crate::db::{new_id, now};
 use crate::domain::{EmailAddress, Language, Role, password};
 use crate::error::{AppError, AppResult, unique_violation};
 
