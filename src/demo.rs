@@ -10,7 +10,7 @@
 //! even with an SMTP server configured. The same load on two fresh databases
 //! gives the same counts.
 //!
-//! Rule: this module only calls `services` (and the deadline job); it never
+//! Rule: this module only calls `services`; it never
 //! writes a table itself.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -1653,7 +1653,7 @@ impl<'a> Demo<'a> {
         // The deadline watch as it will run the day after tomorrow: case 10
         // (deadline tomorrow) expires, and its clerk is told. Every other
         // deadline is weeks away, so nothing else is touched.
-        crate::jobs::deadlines::run(self.db, self.settings, self.now + Duration::days(2))
+        crate::services::deadlines::watch(self.db, self.settings, self.now + Duration::days(2))
             .await
             .doing(|| "running the deadline watch".into())?;
         Ok(())

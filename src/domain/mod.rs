@@ -11,6 +11,7 @@ pub mod mediator;
 pub mod password;
 pub mod primitives;
 pub mod registry_csv;
+pub mod session;
 pub mod slots;
 
 pub use email::EmailAddress;

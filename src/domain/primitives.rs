@@ -20,6 +20,16 @@ pub enum Language {
 impl Language {
     pub const ALL: [Language; 3] = [Language::Kk, Language::Ru, Language::En];
 
+    /// The language of what a person reads when theirs is not known (no
+    /// login, or a stored value that no longer reads): Russian, which every
+    /// court in Kazakhstan reads. The one place this choice is made.
+    pub const FALLBACK: Language = Language::Ru;
+
+    /// A stored language, or [`Language::FALLBACK`].
+    pub fn stored(raw: &str) -> Language {
+        raw.parse().unwrap_or(Self::FALLBACK)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Language::Kk => "kk",
@@ -92,6 +102,15 @@ impl fmt::Display for Role {
 pub struct TimeZoneName(chrono_tz::Tz);
 
 impl TimeZoneName {
+    /// The zone of a stored row whose own zone no longer reads: Kazakhstan's
+    /// (UTC+5). The one place this choice is made.
+    pub const FALLBACK: chrono_tz::Tz = chrono_tz::Asia::Almaty;
+
+    /// A stored zone, or [`TimeZoneName::FALLBACK`].
+    pub fn stored(raw: &str) -> chrono_tz::Tz {
+        Self::parse(raw).map_or(Self::FALLBACK, Self::tz)
+    }
+
     pub fn parse(raw: &str) -> Result<Self, String> {
         raw.parse::<chrono_tz::Tz>()
             .map(Self)

@@ -758,6 +758,43 @@ pub async fn record_calendar_error(
     Ok(())
 }
 
+/// Fetches every mediator's external calendar again and replaces their
+/// busy blocks; a feed that fails keeps the last good blocks and records the
+/// error for the mediator to see. Returns (refreshed, failed).
+pub async fn refresh_external_calendars(
+    db: &DatabaseConnection,
+    client: &reqwest::Client,
+    settings: &crate::config::Settings,
+) -> AppResult<(usize, usize)> {
+    let with_url = entity::mediators::Entity::find()
+        .filter(entity::mediators::Column::ExternalCalendarUrl.is_not_null())
+        .all(db)
+        .await?;
+    let (mut ok, mut failed) = (0, 0);
+    for m in with_url {
+        let Some(url) = m.external_calendar_url.clone() else {
+            continue;
+        };
+        let outcome = match fetch_ics(client, &url, settings.external_calendar_max_bytes).await {
+            Ok(text) => import_busy(db, &m, text, "url", Some(url))
+                .await
+                .map(|_| ()),
+            Err(message) => {
+                record_calendar_error(db, m.id, None, &message).await?;
+                Err(AppError::field("ics_url", message))
+            }
+        };
+        match outcome {
+            Ok(()) => ok += 1,
+            Err(e) => {
+                failed += 1;
+                tracing::info!(mediator_id = %m.id, error = %e, "external calendar not refreshed");
+            }
+        }
+    }
+    Ok((ok, failed))
+}
+
 /// Fetches an ICS URL with a timeout and a size limit.
 pub async fn fetch_ics(
     client: &reqwest::Client,

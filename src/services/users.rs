@@ -1,8 +1,8 @@
 //! User accounts: admins, clerks and mediators. Parties have no accounts.
 
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set, TransactionTrait,
 };
 use uuid::Uuid;
 
@@ -174,6 +174,18 @@ pub async fn update(
     .await?;
     txn.commit().await?;
     Ok(user)
+}
+
+/// The language a user's emails are written in: their own, or
+/// [`Language::FALLBACK`] for no login (or an unknown one).
+pub async fn language_of<C: ConnectionTrait>(db: &C, user_id: Option<Uuid>) -> AppResult<Language> {
+    let Some(id) = user_id else {
+        return Ok(Language::FALLBACK);
+    };
+    Ok(entity::users::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .map_or(Language::FALLBACK, |u| Language::stored(&u.language)))
 }
 
 /// Whether any admin exists (the CLI uses this to explain a first start).
