@@ -15,10 +15,10 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use anyhow::{Context, anyhow, bail};
+use anyhow::{anyhow, bail};
 use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Timelike, Utc};
 use chrono_tz::Tz;
-use sea_orm::{DatabaseConnection, EntityTrait, PaginatorTrait};
+use sea_orm::DatabaseConnection;
 use uuid::Uuid;
 
 use crate::config::Settings;
@@ -35,10 +35,10 @@ use crate::services::auth::Caller;
 use crate::services::availability::{self, CalendarCache};
 use crate::services::cases::{self, CaseRecord, NewCase, NewParty};
 use crate::services::courts::{self, NewCourt, NewRoom};
-use crate::services::links;
 use crate::services::mediators::{self, MediatorInput};
 use crate::services::sessions::{self, Booking, Place, SessionRecord};
 use crate::services::users::{self, NewUser};
+use crate::services::{links, outbox};
 
 /// The password of every demo account. Printed on purpose: it is a demo.
 pub const PASSWORD: &str = "demo-password-2026";
@@ -80,10 +80,9 @@ pub struct DemoSummary {
 
 /// How many courts the database already holds; [`load`] runs only on none.
 pub async fn existing_courts(db: &DatabaseConnection) -> anyhow::Result<u64> {
-    entity::courts::Entity::find()
-        .count(db)
+    courts::count(db)
         .await
-        .context("reading the courts")
+        .doing(|| "counting the courts".into())
 }
 
 /// Loads the demo data set into an empty database (one with no court).
@@ -1660,23 +1659,17 @@ impl<'a> Demo<'a> {
     }
 
     async fn summary(self) -> anyhow::Result<DemoSummary> {
-        let cases = entity::cases::Entity::find()
-            .all(self.db)
+        let cases_by_status = cases::count_by_status(self.db)
             .await
-            .context("reading the cases")?;
-        let mut cases_by_status = BTreeMap::new();
-        for c in &cases {
-            *cases_by_status.entry(c.status.clone()).or_insert(0) += 1;
-        }
-        let emails = entity::outbox_messages::Entity::find()
-            .count(self.db)
+            .doing(|| "counting the cases".into())?;
+        let emails = outbox::count(self.db)
             .await
-            .context("counting the outbox")?;
+            .doing(|| "counting the outbox".into())?;
         Ok(DemoSummary {
             courts: self.courts.values().map(|c| c.name.clone()).collect(),
             rooms: self.rooms.len(),
             mediators: self.mediators.len(),
-            cases: cases.len(),
+            cases: cases_by_status.values().sum(),
             cases_by_status,
             sessions: self.sessions,
             emails,

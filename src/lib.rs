@@ -117,8 +117,8 @@ impl Application {
         tracing::info!(%addr, "serving");
         let app = http::router(self.state.clone());
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-        let transport = mail::delivery::Transport::from_settings(&self.state.settings)?;
-        let delivery = tokio::spawn(mail::delivery::run(
+        let transport = mail::transport::Transport::from_settings(&self.state.settings)?;
+        let delivery = tokio::spawn(services::delivery::run(
             self.state.db.clone(),
             self.state.settings.clone(),
             transport,

@@ -16,11 +16,11 @@ use super::auth::{Admin, Auth};
 use super::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::AppState;
 use crate::domain::primitives::parse_name;
-use crate::domain::{EmailAddress, Language, Role, password};
-use crate::error::{AppResult, Fields, Problem, checked};
+use crate::domain::{Language, Role, password};
+use crate::error::{AppResult, Fields, Problem};
 use crate::services::audit::Actor;
 use crate::services::page::PageRequest;
-use crate::services::users::{self, NewUser, UserChanges};
+use crate::services::users::{self, NewUser, NewUserInput, UserChanges};
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -101,7 +101,14 @@ async fn create_user(
     Admin(caller): Admin,
     ApiJson(body): ApiJson<CreateUser>,
 ) -> AppResult<impl IntoResponse> {
-    let new = parse_new_user(body)?;
+    let new = NewUser::parse(NewUserInput {
+        email: body.email,
+        name: body.name,
+        role: body.role,
+        court_id: body.court_id,
+        language: body.language,
+        password: body.password,
+    })?;
     let user = users::create(&state.db, Actor::User(caller.user_id), new).await?;
     let location = format!("/api/v1/users/{}", user.id);
     Ok((
@@ -109,28 +116,6 @@ async fn create_user(
         [(header::LOCATION, location)],
         Json(UserView::from(user)),
     ))
-}
-
-/// Validates every field of a new user at once, naming each bad one.
-pub fn parse_new_user(body: CreateUser) -> AppResult<NewUser> {
-    let mut f = Fields::default();
-    let email = f.check("email", EmailAddress::parse(&body.email));
-    let name = f.check("name", parse_name(&body.name, 200));
-    let role = f.check("role", body.role.parse::<Role>());
-    let language = f.check("language", body.language.parse::<Language>());
-    f.check("password", password::check_strength(&body.password));
-    if role == Some(Role::Clerk) && body.court_id.is_none() {
-        f.push("court_id", "is required for a clerk");
-    }
-    f.finish()?;
-    Ok(NewUser {
-        email: checked(email)?,
-        name: checked(name)?,
-        role: checked(role)?,
-        court_id: body.court_id,
-        language: checked(language)?,
-        password: body.password,
-    })
 }
 
 /// User accounts, optionally of one court or role (admin).

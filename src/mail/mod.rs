@@ -9,8 +9,8 @@
 //! message is then `multipart/mixed` [ `multipart/alternative` [ text,
 //! HTML, `text/calendar; method=<METHOD>; charset=UTF-8` ], `invite.ics` ].
 
-pub mod delivery;
 pub mod templates;
+pub mod transport;
 
 use lettre::message::header::ContentType;
 use lettre::message::{Attachment, Mailbox, Message, MultiPart, SinglePart};

@@ -463,6 +463,24 @@ pub async fn list(
     Ok(page::finish(rows, page.limit, |r| r.id))
 }
 
+/// How many cases there are in each status.
+pub async fn count_by_status(
+    db: &DatabaseConnection,
+) -> AppResult<std::collections::BTreeMap<String, usize>> {
+    use entity::cases::{Column, Entity};
+    let statuses: Vec<String> = Entity::find()
+        .select_only()
+        .column(Column::Status)
+        .into_tuple()
+        .all(db)
+        .await?;
+    let mut counts = std::collections::BTreeMap::new();
+    for status in statuses {
+        *counts.entry(status).or_insert(0) += 1;
+    }
+    Ok(counts)
+}
+
 /// Accepted cases waiting for their first session, in the order they should
 /// be scheduled: cases with minors first, then by deadline.
 pub async fn waiting_to_be_scheduled(

@@ -1,8 +1,8 @@
 //! Courts and their rooms.
 
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set, TransactionTrait,
 };
 use uuid::Uuid;
 
@@ -75,6 +75,11 @@ pub async fn create(
     .await?;
     txn.commit().await?;
     Ok(court)
+}
+
+/// How many courts there are.
+pub async fn count(db: &DatabaseConnection) -> AppResult<u64> {
+    Ok(entity::courts::Entity::find().count(db).await?)
 }
 
 /// The court, if `caller` may see it; otherwise not found.

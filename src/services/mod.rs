@@ -12,6 +12,8 @@ pub mod cases;
 pub mod certification;
 pub mod courts;
 pub mod deadlines;
+pub mod delivery;
+pub mod idempotency;
 pub mod invitations;
 pub mod leases;
 pub mod links;

@@ -7,8 +7,8 @@
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ColumnTrait, DatabaseConnection, EntityTrait, FromQueryResult, QueryFilter, QueryOrder,
-    QuerySelect, TransactionTrait,
+    ColumnTrait, DatabaseConnection, EntityTrait, FromQueryResult, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, TransactionTrait,
 };
 use uuid::Uuid;
 
@@ -37,6 +37,11 @@ pub struct OutboxRow {
     pub created_at: DateTime<Utc>,
     pub case_id: Option<Uuid>,
     pub session_id: Option<Uuid>,
+}
+
+/// How many messages the outbox holds, whatever their state.
+pub async fn count(db: &DatabaseConnection) -> AppResult<u64> {
+    Ok(Entity::find().count(db).await?)
 }
 
 /// Messages, oldest first, optionally in one status (one of [`STATUSES`]).

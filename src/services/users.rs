@@ -10,8 +10,9 @@ use super::audit::{self, Actor, Entry};
 use super::auth::{self as auth_service, Caller};
 use super::page::{self, PageRequest};
 use crate::db::{new_id, now};
+use crate::domain::primitives::parse_name;
 use crate::domain::{EmailAddress, Language, Role, password};
-use crate::error::{AppError, AppResult, unique_violation};
+use crate::error::{AppError, AppResult, Fields, checked, unique_violation};
 
 pub struct NewUser {
     pub email: EmailAddress,
@@ -21,6 +22,42 @@ pub struct NewUser {
     pub language: Language,
     /// Already checked against the password rules.
     pub password: String,
+}
+
+/// A new user as typed in (an API request or the command line), not yet
+/// checked.
+#[derive(Debug, Clone)]
+pub struct NewUserInput {
+    pub email: String,
+    pub name: String,
+    pub role: String,
+    pub court_id: Option<Uuid>,
+    pub language: String,
+    pub password: String,
+}
+
+impl NewUser {
+    /// Checks every field of a new user at once, naming each bad one.
+    pub fn parse(input: NewUserInput) -> AppResult<Self> {
+        let mut f = Fields::default();
+        let email = f.check("email", EmailAddress::parse(&input.email));
+        let name = f.check("name", parse_name(&input.name, 200));
+        let role = f.check("role", input.role.parse::<Role>());
+        let language = f.check("language", input.language.parse::<Language>());
+        f.check("password", password::check_strength(&input.password));
+        if role == Some(Role::Clerk) && input.court_id.is_none() {
+            f.push("court_id", "is required for a clerk");
+        }
+        f.finish()?;
+        Ok(NewUser {
+            email: checked(email)?,
+            name: checked(name)?,
+            role: checked(role)?,
+            court_id: input.court_id,
+            language: checked(language)?,
+            password: input.password,
+        })
+    }
 }
 
 #[derive(Default)]

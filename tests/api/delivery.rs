@@ -12,8 +12,9 @@ use std::time::{Duration, Instant};
 
 use kelisim::config::Settings;
 use kelisim::domain::{EmailAddress, Language, Role};
-use kelisim::mail::delivery::{self, Transport};
+use kelisim::mail::transport::Transport;
 use kelisim::mail::{self, Email};
+use kelisim::services::delivery;
 use mail_parser::{MessageParser, PartType};
 use reqwest::StatusCode;
 use sea_orm::{
