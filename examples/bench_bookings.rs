@@ -59,7 +59,7 @@ use kelisim::domain::{CourtCode, EmailAddress, Language, Role, TimeZoneName};
 use kelisim::services::assignments::{self, Answer};
 use kelisim::services::audit::Actor;
 use kelisim::services::auth::Caller;
-use kelisim::services::availability::CalendarCache;
+use kelisim::services::availability::{self, cache::CalendarCache};
 use kelisim::services::cases::{self, NewCase, NewParty};
 use kelisim::services::courts::{self, NewCourt};
 use kelisim::services::mediators::{self, MediatorInput};
@@ -255,7 +255,7 @@ async fn user(
     email: &str,
     role: Role,
     court_id: Option<Uuid>,
-) -> anyhow::Result<entity::users::Model> {
+) -> anyhow::Result<users::User> {
     users::create(
         db,
         Actor::System,
@@ -294,7 +294,7 @@ async fn seed(
 ) -> anyhow::Result<World> {
     let tz = chrono_tz::Asia::Almaty;
     let admin = user(db, "bench-admin@kelisim.test", Role::Admin, None).await?;
-    let admin = Caller::without_token(&admin, Role::Admin);
+    let admin = admin.caller();
     let court = courts::create(
         db,
         &admin,
@@ -308,7 +308,7 @@ async fn seed(
     .await
     .map_err(app)?;
     let clerk = user(db, "bench-clerk@kelisim.test", Role::Clerk, Some(court.id)).await?;
-    let clerk = Caller::without_token(&clerk, Role::Clerk);
+    let clerk = clerk.caller();
     let today = Utc::now().with_timezone(&tz).date_naive();
     let cache = CalendarCache::default();
     let all_week: Vec<WeeklyInterval> = (1..=7u8)
@@ -349,7 +349,7 @@ async fn seed(
         .await
         .map_err(app)?
         .mediator;
-        mediators::set_weekly(db, &admin, mediator.id, all_week.clone())
+        availability::hours::set_weekly(db, &admin, mediator.id, all_week.clone())
             .await
             .map_err(app)?;
         for (c, out) in cases_out.iter_mut().enumerate() {
@@ -398,7 +398,7 @@ async fn seed(
             assignments::answer(
                 db,
                 settings,
-                &Caller::without_token(&login, Role::Mediator),
+                &login.caller(),
                 case.case.id,
                 Answer::Accept,
             )

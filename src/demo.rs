@@ -25,19 +25,19 @@ use crate::config::Settings;
 use crate::db::now;
 use crate::domain::case::{CaseCategory, LegalCapacity, PartyRole};
 use crate::domain::iin::IinBin;
-use crate::domain::mediator::{MediatorKind, MediatorStatus, Specialty};
+use crate::domain::mediator::{MediatorKind, MediatorStatus, Specialty, TimeOffSpan};
 use crate::domain::slots::parse_weekly;
 use crate::domain::{CourtCode, EmailAddress, Language, Role, TimeZoneName};
 use crate::error::{AppError, AppResult};
 use crate::services::assignments::{self, Answer};
 use crate::services::audit::Actor;
 use crate::services::auth::Caller;
-use crate::services::availability::{self, CalendarCache};
+use crate::services::availability::{self, cache, cache::CalendarCache};
 use crate::services::cases::{self, CaseRecord, NewCase, NewParty};
-use crate::services::courts::{self, NewCourt, NewRoom};
+use crate::services::courts::{self, Court, NewCourt, NewRoom};
 use crate::services::mediators::{self, MediatorInput};
 use crate::services::sessions::{self, Booking, Place, SessionRecord};
-use crate::services::users::{self, NewUser};
+use crate::services::users::{self, NewUser, User};
 use crate::services::{links, outbox};
 
 /// The password of every demo account. Printed on purpose: it is a demo.
@@ -132,7 +132,7 @@ struct Demo<'a> {
     /// Today in Almaty.
     today: NaiveDate,
     /// Court key ("ALM", "AST") → court.
-    courts: BTreeMap<&'static str, entity::courts::Model>,
+    courts: BTreeMap<&'static str, Court>,
     /// Room name → room id.
     rooms: BTreeMap<&'static str, Uuid>,
     /// Court key → the clerk of that court.
@@ -562,12 +562,7 @@ impl<'a> Demo<'a> {
     }
 
     /// Creates a staff account with the demo password and lists its login.
-    async fn user(
-        &mut self,
-        actor: Actor,
-        new: NewUser,
-        detail: String,
-    ) -> anyhow::Result<entity::users::Model> {
+    async fn user(&mut self, actor: Actor, new: NewUser, detail: String) -> anyhow::Result<User> {
         let address = new.email.clone();
         let role = new.role;
         let user = users::create(self.db, actor, new)
@@ -596,7 +591,7 @@ impl<'a> Demo<'a> {
                 "all courts, the registry, delivery".into(),
             )
             .await?;
-        Ok(Caller::without_token(&user, Role::Admin))
+        Ok(user.caller())
     }
 
     async fn courts(&mut self, admin: &Caller) -> anyhow::Result<()> {
@@ -689,8 +684,7 @@ impl<'a> Demo<'a> {
                     court_name,
                 )
                 .await?;
-            self.clerks
-                .insert(key, Caller::without_token(&user, Role::Clerk));
+            self.clerks.insert(key, user.caller());
         }
         Ok(())
     }
@@ -742,20 +736,15 @@ impl<'a> Demo<'a> {
             let weekly = parse_weekly(&spec.hours.items())
                 .map_err(|e| anyhow!("the hours of {}: {e:?}", spec.number))?;
             // A mediator keeps their own calendar when they have a login.
-            let keeper = login.as_ref().map_or_else(
-                || admin.clone(),
-                |u| Caller::without_token(u, Role::Mediator),
-            );
-            mediators::set_weekly(self.db, &keeper, id, weekly)
+            let keeper = login.as_ref().map_or_else(|| admin.clone(), |u| u.caller());
+            availability::hours::set_weekly(self.db, &keeper, id, weekly)
                 .await
                 .doing(|| format!("setting the hours of {}", spec.number))?;
             self.mediators.insert(
                 spec.number,
                 DemoMediator {
                     id,
-                    caller: login
-                        .as_ref()
-                        .map(|u| Caller::without_token(u, Role::Mediator)),
+                    caller: login.as_ref().map(|u| u.caller()),
                 },
             );
         }
@@ -764,7 +753,7 @@ impl<'a> Demo<'a> {
         // so matching excludes them from case 2-1102.
         let kovalev = self.mediator_login("MED-ALM-002")?.clone();
         let kovalev_id = self.mediator("MED-ALM-002")?.id;
-        mediators::add_conflict(
+        availability::conflicts::add(
             self.db,
             &kovalev,
             kovalev_id,
@@ -797,7 +786,9 @@ impl<'a> Demo<'a> {
             let keeper = mediator.caller.clone().unwrap_or_else(|| admin.clone());
             let starts_at = self.local(from_day, from_hour, 0)?;
             let ends_at = self.local(to_day, to_hour, 0)?;
-            mediators::add_time_off(self.db, &keeper, id, starts_at, ends_at, Some(note.into()))
+            let span = TimeOffSpan::new(starts_at, ends_at)
+                .map_err(|e| anyhow!("time off of {number}: {e}"))?;
+            availability::time_off::add(self.db, &keeper, id, span, Some(note.into()))
                 .await
                 .doing(|| format!("adding time off for {number}"))?;
         }
@@ -915,7 +906,7 @@ impl<'a> Demo<'a> {
         (day, nth): (usize, usize),
     ) -> anyhow::Result<SessionRecord> {
         let mediator = self.mediator(number)?.id;
-        let calendar = availability::calendar(self.db, &self.cache, mediator)
+        let calendar = cache::calendar(self.db, &self.cache, mediator)
             .await
             .doing(|| format!("reading the calendar of {number}"))?
             .ok_or_else(|| anyhow!("no mediator {number}"))?;

@@ -38,7 +38,7 @@ pub struct AppState {
     /// Outgoing HTTP, for mediators' external calendars.
     pub http_client: reqwest::Client,
     /// Mediators' calendars, checked against the database before each use.
-    pub calendars: Arc<services::availability::CalendarCache>,
+    pub calendars: Arc<services::availability::cache::CalendarCache>,
     /// Recent successful authentications (see `AuthCache` for the trade).
     pub auth_cache: Arc<services::auth::AuthCache>,
 }

@@ -16,7 +16,7 @@ use crate::AppState;
 use crate::domain::Role;
 use crate::error::AppError;
 use crate::services::auth::{self as auth_service, Caller};
-use crate::services::courts;
+use crate::services::courts::{self, Court};
 
 /// Any authenticated user.
 #[derive(Debug, Clone)]
@@ -35,7 +35,7 @@ pub struct Staff(pub Caller);
 #[derive(Debug, Clone)]
 pub struct VisibleCourt {
     pub caller: Caller,
-    pub court: entity::courts::Model,
+    pub court: Court,
 }
 
 /// The raw bearer token of a request, if any.

@@ -20,7 +20,7 @@ use crate::domain::iin::IinBin;
 use crate::domain::primitives::parse_name;
 use crate::domain::{EmailAddress, Language};
 use crate::error::{AppError, AppResult, Fields, Problem, checked};
-use crate::services::audit::{self, Actor, Entry};
+use crate::services::audit::{self, Actor, AuditRow, Entry};
 use crate::services::cases::{self, CaseFilter, CaseRecord, NewCase, NewParty};
 use crate::services::page::PageRequest;
 
@@ -359,8 +359,8 @@ pub struct AuditView {
     pub details: Option<serde_json::Value>,
 }
 
-impl From<entity::audit_log::Model> for AuditView {
-    fn from(a: entity::audit_log::Model) -> Self {
+impl From<AuditRow> for AuditView {
+    fn from(a: AuditRow) -> Self {
         Self {
             id: a.id,
             at: a.at,

@@ -18,7 +18,7 @@ use crate::AppState;
 use crate::domain::primitives::parse_name;
 use crate::domain::{CourtCode, Language, TimeZoneName};
 use crate::error::{AppResult, Fields, Problem, checked};
-use crate::services::courts::{self, CourtChanges, NewCourt, NewRoom};
+use crate::services::courts::{self, Court, CourtChanges, NewCourt, NewRoom, Room};
 use crate::services::page::PageRequest;
 
 pub fn routes() -> OpenApiRouter<AppState> {
@@ -87,8 +87,8 @@ pub struct CourtView {
     pub updated_at: DateTime<Utc>,
 }
 
-impl From<entity::courts::Model> for CourtView {
-    fn from(c: entity::courts::Model) -> Self {
+impl From<Court> for CourtView {
+    fn from(c: Court) -> Self {
         Self {
             id: c.id,
             code: c.code,
@@ -130,8 +130,8 @@ pub struct RoomView {
     pub created_at: DateTime<Utc>,
 }
 
-impl From<entity::rooms::Model> for RoomView {
-    fn from(r: entity::rooms::Model) -> Self {
+impl From<Room> for RoomView {
+    fn from(r: Room) -> Self {
         Self {
             id: r.id,
             court_id: r.court_id,

@@ -20,7 +20,7 @@ use crate::domain::{Language, Role, password};
 use crate::error::{AppResult, Fields, Problem};
 use crate::services::audit::Actor;
 use crate::services::page::PageRequest;
-use crate::services::users::{self, NewUser, NewUserInput, UserChanges};
+use crate::services::users::{self, NewUser, NewUserInput, User, UserChanges};
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -41,15 +41,15 @@ pub struct UserView {
     pub updated_at: DateTime<Utc>,
 }
 
-impl From<entity::users::Model> for UserView {
-    fn from(u: entity::users::Model) -> Self {
+impl From<User> for UserView {
+    fn from(u: User) -> Self {
         Self {
             id: u.id,
             email: u.email,
             name: u.name,
-            role: u.role,
+            role: u.role.as_str().to_owned(),
             court_id: u.court_id,
-            language: u.language,
+            language: u.language.as_str().to_owned(),
             active: u.active,
             created_at: u.created_at,
             updated_at: u.updated_at,

@@ -15,7 +15,7 @@ use uuid::Uuid;
 
 use super::audit::Actor;
 use super::auth::Caller;
-use super::availability::CalendarCache;
+use super::availability::cache::CalendarCache;
 use super::cases::{self, CaseRecord, case_link, transition};
 use super::matching;
 use crate::config::Settings;

@@ -14,7 +14,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use super::audit::{self, Actor, Entry};
+use super::audit::{self, Actor, AuditRow, Entry};
 use super::auth::{Caller, hash_token};
 use super::page::{self, PageRequest};
 use crate::config::Settings;
@@ -427,8 +427,8 @@ pub async fn list(
     filter: CaseFilter,
     page: PageRequest,
 ) -> AppResult<(Vec<entity::cases::Model>, Option<String>)> {
-    use entity::cases::{Column, Entity};
-    let mut q = Entity::find().order_by_asc(Column::Id);
+    use entity::cases::{Column, Entity, Model};
+    let mut q = Entity::find();
     match caller.role {
         Role::Admin => {}
         Role::Clerk => {
@@ -456,11 +456,7 @@ pub async fn list(
     if let Some(status) = filter.status {
         q = q.filter(Column::Status.eq(status.as_str()));
     }
-    if let Some(after) = page.after {
-        q = q.filter(Column::Id.gt(after));
-    }
-    let rows = q.limit(page.limit + 1).all(db).await?;
-    Ok(page::finish(rows, page.limit, |r| r.id))
+    page::fetch(db, q, Column::Id, page, |r: &Model| r.id).await
 }
 
 /// How many cases there are in each status.
@@ -642,17 +638,12 @@ pub async fn audit_trail(
     caller: &Caller,
     id: Uuid,
     page: PageRequest,
-) -> AppResult<(Vec<entity::audit_log::Model>, Option<String>)> {
+) -> AppResult<(Vec<AuditRow>, Option<String>)> {
     load_for_court(db, caller, id).await?;
-    use entity::audit_log::{Column, Entity};
-    let mut q = Entity::find()
-        .filter(Column::CaseId.eq(id))
-        .order_by_asc(Column::Id);
-    if let Some(after) = page.after {
-        q = q.filter(Column::Id.gt(after));
-    }
-    let rows = q.limit(page.limit + 1).all(db).await?;
-    Ok(page::finish(rows, page.limit, |r| r.id))
+    use entity::audit_log::{Column, Entity, Model};
+    let q = Entity::find().filter(Column::CaseId.eq(id));
+    let (rows, next) = page::fetch(db, q, Column::Id, page, |r: &Model| r.id).await?;
+    Ok((rows.into_iter().map(AuditRow::from).collect(), next))
 }
 
 // ---- parties' personal links ---------------------------------------------------

@@ -13,7 +13,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use super::availability::{self, CalendarCache};
+use super::availability::cache::{self, CalendarCache};
 use super::cases::CaseRecord;
 use crate::domain::TimeZoneName;
 use crate::domain::case::{ACTIVE_FOR_MEDIATOR, CaseCategory};
@@ -206,7 +206,7 @@ async fn with_calendars<C: ConnectionTrait>(
         if !only_availability {
             continue;
         }
-        if let Some(calendar) = availability::calendar(db, cache, m.id).await? {
+        if let Some(calendar) = cache::calendar(db, cache, m.id).await? {
             m.calendar = MediatorCalendar {
                 tz: calendar.tz,
                 weekly: calendar.weekly.clone(),

@@ -4,6 +4,7 @@
 //!
 //! Rule: handlers call services; services never see HTTP types.
 
+pub mod access;
 pub mod assignments;
 pub mod audit;
 pub mod auth;
@@ -13,6 +14,7 @@ pub mod certification;
 pub mod courts;
 pub mod deadlines;
 pub mod delivery;
+pub mod feed;
 pub mod idempotency;
 pub mod invitations;
 pub mod leases;

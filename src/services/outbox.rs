@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ColumnTrait, DatabaseConnection, EntityTrait, FromQueryResult, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect, TransactionTrait,
+    QuerySelect, TransactionTrait,
 };
 use uuid::Uuid;
 
@@ -51,36 +51,25 @@ pub async fn list(
     status: Option<&str>,
     page: PageRequest,
 ) -> AppResult<(Vec<OutboxRow>, Option<String>)> {
-    let mut q = Entity::find()
-        .select_only()
-        .columns([
-            Column::Id,
-            Column::Kind,
-            Column::Recipient,
-            Column::Subject,
-            Column::Status,
-            Column::Attempts,
-            Column::LastError,
-            Column::NextAttemptAt,
-            Column::SentAt,
-            Column::CreatedAt,
-            Column::CaseId,
-            Column::SessionId,
-        ])
-        .order_by_asc(Column::Id);
+    let mut q = Entity::find().select_only().columns([
+        Column::Id,
+        Column::Kind,
+        Column::Recipient,
+        Column::Subject,
+        Column::Status,
+        Column::Attempts,
+        Column::LastError,
+        Column::NextAttemptAt,
+        Column::SentAt,
+        Column::CreatedAt,
+        Column::CaseId,
+        Column::SessionId,
+    ]);
     if let Some(status) = status {
         q = q.filter(Column::Status.eq(status));
     }
-    if let Some(after) = page.after {
-        q = q.filter(Column::Id.gt(after));
-    }
     let txn = db.begin().await?;
-    let rows = q
-        .limit(page.limit + 1)
-        .into_model::<OutboxRow>()
-        .all(&txn)
-        .await?;
-    let (rows, next) = page::finish(rows, page.limit, |r| r.id);
+    let (rows, next) = page::fetch(&txn, q, Column::Id, page, |r: &OutboxRow| r.id).await?;
     // Recipients are contact data: record who read which messages.
     audit::record(
         &txn,

@@ -246,7 +246,7 @@ async fn check_free(
         grid_minutes: settings.slot_grid_minutes,
         buffer: Duration::minutes(i64::from(settings.session_buffer_minutes)),
     };
-    let calendar = availability::window_for_booking(
+    let calendar = availability::cache::window_for_booking(
         txn,
         mediator,
         record.case.court_id,

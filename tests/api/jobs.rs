@@ -226,7 +226,7 @@ async fn the_refresh_job_follows_the_calendar_and_keeps_the_last_good_blocks_whe
     let state = AppState::new(app.db.clone(), app.settings.clone()).expect("state");
     *calendar.lock().expect("lock") = one_event("20270111");
     assert_eq!(
-        kelisim::services::mediators::refresh_external_calendars(
+        kelisim::services::availability::busy::refresh_all(
             &state.db,
             &state.http_client,
             &state.settings,
@@ -240,7 +240,7 @@ async fn the_refresh_job_follows_the_calendar_and_keeps_the_last_good_blocks_whe
     server.abort();
     let _ = server.await;
     assert_eq!(
-        kelisim::services::mediators::refresh_external_calendars(
+        kelisim::services::availability::busy::refresh_all(
             &state.db,
             &state.http_client,
             &state.settings,

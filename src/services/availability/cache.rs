@@ -1,16 +1,7 @@
 //! A mediator's calendar as the slot engine sees it — weekly hours, time off,
 //! booked sessions, busy blocks and the closed days of their courts — loaded
-//! once into a [`Calendar`] and kept in a per-instance cache.
-//!
-//! The cache is never trusted blindly: every use first reads the mediator's
-//! `calendar_version` (one indexed row), and a snapshot taken at another
-//! version is reloaded. So a change made by any instance, or by the command
-//! line, is seen by the very next request.
-//!
-//! Rule: every write that changes what decides a mediator's free time calls
-//! [`touch`] (or [`touch_court`]) in the same transaction. Forgetting it
-//! serves stale slots; the tests of each write path read slots before and
-//! after the write to catch that.
+//! once into a [`Calendar`] and kept in a per-instance cache checked against
+//! the calendar version (see the parent module).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -18,14 +9,15 @@ use std::sync::{Arc, Mutex};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use chrono_tz::Tz;
 use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, QueryTrait};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
 use uuid::Uuid;
 
-use super::auth::Caller;
-use super::mediators::{Access, access_of, weekly};
+use super::hours::weekly;
 use crate::domain::TimeZoneName;
+use crate::domain::mediator::Access;
 use crate::domain::slots::{self, Busy, Interval, SlotRules, WeeklyInterval};
 use crate::error::{AppError, AppResult};
+use crate::services::auth::Caller;
 
 /// How many mediators' calendars one instance keeps. Past this the cache is
 /// emptied and refills with whoever is asked for next: simple, and a country's
@@ -53,7 +45,7 @@ impl Calendar {
     /// How far `caller` may go with this mediator's calendar; `None` when the
     /// caller may not even see the mediator (reported as not found).
     pub fn access(&self, caller: &Caller) -> Option<Access> {
-        access_of(caller, self.user_id, &self.court_ids)
+        caller.access_to_mediator(self.user_id, &self.court_ids)
     }
 
     /// Closed days that apply: those of `court` when given, else those of
@@ -120,40 +112,6 @@ impl CalendarCache {
     }
 }
 
-/// The update that raises calendar versions; callers add the filter.
-fn raise_versions() -> sea_orm::UpdateMany<entity::mediators::Entity> {
-    use entity::mediators::{Column, Entity};
-    Entity::update_many().col_expr(
-        Column::CalendarVersion,
-        Expr::col(Column::CalendarVersion).add(1),
-    )
-}
-
-/// Marks a mediator's calendar as changed. Call inside the transaction that
-/// changes it.
-pub async fn touch<C: ConnectionTrait>(db: &C, mediator_id: Uuid) -> AppResult<()> {
-    raise_versions()
-        .filter(entity::mediators::Column::Id.eq(mediator_id))
-        .exec(db)
-        .await?;
-    Ok(())
-}
-
-/// Marks the calendars of every mediator serving a court as changed (its
-/// closed days changed).
-pub async fn touch_court<C: ConnectionTrait>(db: &C, court_id: Uuid) -> AppResult<()> {
-    let serving = entity::mediator_courts::Entity::find()
-        .select_only()
-        .column(entity::mediator_courts::Column::MediatorId)
-        .filter(entity::mediator_courts::Column::CourtId.eq(court_id))
-        .into_query();
-    raise_versions()
-        .filter(entity::mediators::Column::Id.in_subquery(serving))
-        .exec(db)
-        .await?;
-    Ok(())
-}
-
 /// The current calendar of a mediator, or `None` when there is no such
 /// mediator. One query when the cache holds the current version.
 pub async fn calendar<C: ConnectionTrait>(
@@ -189,21 +147,6 @@ type Span = (DateTime<Utc>, DateTime<Utc>);
 
 fn spans(rows: Vec<Span>) -> Vec<Interval> {
     rows.into_iter().map(|(s, e)| Interval::new(s, e)).collect()
-}
-
-/// Marks a mediator's calendar as changed, like [`touch`], and returns the
-/// mediator as the update left them; `None` when there is no such mediator.
-/// A booking starts its transaction with this: the write takes SQLite's
-/// write lock, or the mediator's row lock on PostgreSQL.
-pub async fn lock<C: ConnectionTrait>(
-    db: &C,
-    mediator_id: Uuid,
-) -> AppResult<Option<entity::mediators::Model>> {
-    Ok(raise_versions()
-        .filter(entity::mediators::Column::Id.eq(mediator_id))
-        .exec_with_returning(db)
-        .await?
-        .pop())
 }
 
 /// The part of a mediator's calendar that decides whether a session in
