@@ -395,15 +395,9 @@ async fn seed(
             )
             .await
             .map_err(app)?;
-            assignments::answer(
-                db,
-                settings,
-                &login.caller(),
-                case.case.id,
-                Answer::Accept,
-            )
-            .await
-            .map_err(app)?;
+            assignments::answer(db, settings, &login.caller(), case.case.id, Answer::Accept)
+                .await
+                .map_err(app)?;
             out.push((case.case.id, mediator.id));
         }
     }

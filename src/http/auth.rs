@@ -12,11 +12,11 @@ use axum::http::{HeaderMap, header};
 use uuid::Uuid;
 
 use super::extract::ApiPath;
-use crate::AppState;
 use crate::domain::Role;
 use crate::error::AppError;
 use crate::services::auth::{self as auth_service, Caller};
 use crate::services::courts::{self, Court};
+use crate::state::AppState;
 
 /// Any authenticated user.
 #[derive(Debug, Clone)]

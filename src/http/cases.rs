@@ -13,8 +13,7 @@ use uuid::Uuid;
 
 use super::auth::Auth;
 use super::extract::{ApiJson, ApiPath, ApiQuery};
-use super::{ListParams, ListResponse};
-use crate::AppState;
+use super::list::{ListParams, ListResponse};
 use crate::domain::case::{CaseCategory, CaseStatus, LegalCapacity, PartyRole};
 use crate::domain::iin::IinBin;
 use crate::domain::primitives::parse_name;
@@ -23,6 +22,7 @@ use crate::error::{AppError, AppResult, Fields, Problem, checked};
 use crate::services::audit::{self, Actor, AuditRow, Entry};
 use crate::services::cases::{self, CaseFilter, CaseRecord, NewCase, NewParty};
 use crate::services::page::PageRequest;
+use crate::state::AppState;
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()

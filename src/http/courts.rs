@@ -13,13 +13,13 @@ use uuid::Uuid;
 
 use super::auth::{Admin, Auth, VisibleCourt};
 use super::extract::{ApiJson, ApiQuery};
-use super::{ListParams, ListResponse};
-use crate::AppState;
+use super::list::{ListParams, ListResponse};
 use crate::domain::primitives::parse_name;
 use crate::domain::{CourtCode, Language, TimeZoneName};
 use crate::error::{AppResult, Fields, Problem, checked};
 use crate::services::courts::{self, Court, CourtChanges, NewCourt, NewRoom, Room};
 use crate::services::page::PageRequest;
+use crate::state::AppState;
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()

@@ -13,9 +13,9 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use super::auth::authenticated;
-use crate::AppState;
 use crate::error::AppError;
 use crate::services::idempotency::{self, Earlier, KeyedRequest, StoredResponse};
+use crate::state::AppState;
 
 const HEADER: &str = "idempotency-key";
 /// Responses larger than this are not kept for replay.

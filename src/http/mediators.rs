@@ -14,10 +14,9 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use super::ListResponse;
 use super::auth::{Admin, Auth};
 use super::extract::{ApiJson, ApiPath, ApiQuery, parse_json};
-use crate::AppState;
+use super::list::ListResponse;
 use crate::calendar::fetch::fetch_ics;
 use crate::domain::iin::IinBin;
 use crate::domain::mediator::{
@@ -35,6 +34,7 @@ use crate::services::availability::{busy, cache, hours};
 use crate::services::feed;
 use crate::services::mediators::{self, MediatorInput, MediatorRecord};
 use crate::services::page::PageRequest;
+use crate::state::AppState;
 
 /// Longest range of one free-slots request.
 pub const MAX_SLOT_RANGE_DAYS: i64 = 92;

@@ -10,14 +10,14 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use super::ListResponse;
 use super::auth::Admin;
 use super::extract::{ApiPath, ApiQuery};
-use crate::AppState;
+use super::list::ListResponse;
 use crate::error::{AppError, AppResult, Problem};
 use crate::services::audit::Actor;
 use crate::services::outbox::{self, OutboxRow, STATUSES};
 use crate::services::page::PageRequest;
+use crate::state::AppState;
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()

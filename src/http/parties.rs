@@ -17,10 +17,10 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::extract::ApiPath;
-use crate::AppState;
 use crate::domain::Language;
 use crate::error::{AppError, AppResult, Problem};
 use crate::services::{cases, invitations};
+use crate::state::AppState;
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()

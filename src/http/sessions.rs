@@ -13,9 +13,9 @@ use uuid::Uuid;
 
 use super::auth::Auth;
 use super::extract::{ApiJson, ApiPath};
-use crate::AppState;
 use crate::error::{AppError, AppResult, Fields, Problem};
 use crate::services::sessions::{self, Booking, Move, Place, SessionRecord};
+use crate::state::AppState;
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()

@@ -11,16 +11,16 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use super::ListResponse;
 use super::auth::{Admin, Auth};
 use super::extract::{ApiJson, ApiPath, ApiQuery};
-use crate::AppState;
+use super::list::ListResponse;
 use crate::domain::primitives::parse_name;
 use crate::domain::{Language, Role, password};
 use crate::error::{AppResult, Fields, Problem};
 use crate::services::audit::Actor;
 use crate::services::page::PageRequest;
 use crate::services::users::{self, NewUser, NewUserInput, User, UserChanges};
+use crate::state::AppState;
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()

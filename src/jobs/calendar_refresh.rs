@@ -1,9 +1,9 @@
 //! Mediators' external calendars, fetched again: see
 //! [`services::availability::busy::refresh_all`].
 
-use crate::AppState;
 use crate::error::AppResult;
 use crate::services;
+use crate::state::AppState;
 
 pub async fn run(state: &AppState) -> AppResult<()> {
     let (refreshed, failed) =

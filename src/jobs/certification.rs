@@ -1,9 +1,9 @@
 //! Certification watch: see [`services::certification`].
 
-use crate::AppState;
 use crate::db::now;
 use crate::error::AppResult;
 use crate::services;
+use crate::state::AppState;
 
 pub async fn run(state: &AppState) -> AppResult<()> {
     let (warned, suspended) =

@@ -1,9 +1,9 @@
 //! Deadline watch: see [`services::deadlines`].
 
-use crate::AppState;
 use crate::db::now;
 use crate::error::AppResult;
 use crate::services;
+use crate::state::AppState;
 
 pub async fn run(state: &AppState) -> AppResult<()> {
     let (warned, expired) = services::deadlines::watch(&state.db, &state.settings, now()).await?;

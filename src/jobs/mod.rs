@@ -14,28 +14,10 @@ pub mod reminders;
 
 use std::sync::Arc;
 
-use sea_orm::DatabaseConnection;
 use tokio_cron_scheduler::{Job, JobScheduler};
 
-use crate::AppState;
-use crate::error::AppResult;
 use crate::services::leases;
-
-/// Runs `work` under the lease of `name`, or not at all when another
-/// instance holds it.
-pub async fn exclusively<F, Fut>(db: &DatabaseConnection, name: &str, work: F) -> AppResult<bool>
-where
-    F: FnOnce() -> Fut,
-    Fut: std::future::Future<Output = AppResult<()>>,
-{
-    let holder = uuid::Uuid::new_v4().to_string();
-    if !leases::try_lock(db, name, &holder, chrono::Duration::minutes(30)).await? {
-        return Ok(false);
-    }
-    let result = work().await;
-    leases::unlock(db, name, &holder).await?;
-    result.map(|()| true)
-}
+use crate::state::AppState;
 
 /// Starts the scheduler with every job whose cron string is not empty.
 pub async fn start(state: AppState) -> anyhow::Result<JobScheduler> {
@@ -59,7 +41,7 @@ pub async fn start(state: AppState) -> anyhow::Result<JobScheduler> {
             let state = state.clone();
             Box::pin(async move {
                 let db = state.db.clone();
-                let result = exclusively(&db, name, || async {
+                let result = leases::exclusively(&db, name, || async {
                     match name {
                         "calendar_refresh" => calendar_refresh::run(&state).await,
                         "reminders" => reminders::run(&state).await,

@@ -1,9 +1,9 @@
 //! Session reminders: see [`services::reminders`].
 
-use crate::AppState;
 use crate::db::now;
 use crate::error::AppResult;
 use crate::services;
+use crate::state::AppState;
 
 pub async fn run(state: &AppState) -> AppResult<()> {
     let sent = services::reminders::send_due(&state.db, &state.settings, now()).await?;

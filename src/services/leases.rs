@@ -58,3 +58,19 @@ pub async fn unlock(db: &DatabaseConnection, name: &str, holder: &str) -> AppRes
         .await?;
     Ok(())
 }
+
+/// Runs `work` under the lease of `name`, or not at all when another
+/// instance holds it.
+pub async fn exclusively<F, Fut>(db: &DatabaseConnection, name: &str, work: F) -> AppResult<bool>
+where
+    F: FnOnce() -> Fut,
+    Fut: std::future::Future<Output = AppResult<()>>,
+{
+    let holder = uuid::Uuid::new_v4().to_string();
+    if !try_lock(db, name, &holder, chrono::Duration::minutes(30)).await? {
+        return Ok(false);
+    }
+    let result = work().await;
+    unlock(db, name, &holder).await?;
+    result.map(|()| true)
+}
