@@ -52,8 +52,9 @@ use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 use chrono_tz::Tz;
 use clap::Parser;
 use kelisim::config::Settings;
-use kelisim::domain::case::{CaseCategory, LegalCapacity, PartyRole};
+use kelisim::domain::case::{CaseCategory, CaseNumber, LegalCapacity, PartyRole};
 use kelisim::domain::mediator::{MediatorKind, MediatorStatus, Specialty};
+use kelisim::domain::primitives::FreeText;
 use kelisim::domain::slots::WeeklyInterval;
 use kelisim::domain::{CourtCode, EmailAddress, Language, Role, TimeZoneName};
 use kelisim::services::assignments::{self, Answer};
@@ -359,9 +360,14 @@ async fn seed(
                 &clerk,
                 NewCase {
                     court_id: court.id,
-                    court_case_number: format!("2-{:04}/2027", i * cases_per_mediator + c + 1),
+                    court_case_number: CaseNumber::parse(&format!(
+                        "2-{:04}/2027",
+                        i * cases_per_mediator + c + 1
+                    ))
+                    .map_err(anyhow::Error::msg)?,
                     category: CaseCategory::Civil,
-                    summary: "Dispute over a loan between neighbours".into(),
+                    summary: FreeText::parse("Dispute over a loan between neighbours", 5000)
+                        .map_err(anyhow::Error::msg)?,
                     language: Language::Ru,
                     mediation_deadline: today + Duration::days(3 * 365),
                     minors_involved: false,

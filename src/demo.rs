@@ -23,9 +23,11 @@ use uuid::Uuid;
 
 use crate::config::Settings;
 use crate::db::now;
-use crate::domain::case::{CaseCategory, LegalCapacity, PartyRole};
+use crate::domain::case::{CaseCategory, CaseNumber, LegalCapacity, PartyRole};
 use crate::domain::iin::IinBin;
 use crate::domain::mediator::{MediatorKind, MediatorStatus, Specialty, TimeOffSpan};
+use crate::domain::primitives::{FreeText, Phone, Reason};
+use crate::domain::session::SessionFormat;
 use crate::domain::slots::parse_weekly;
 use crate::domain::{CourtCode, EmailAddress, Language, Role, TimeZoneName};
 use crate::error::{AppError, AppResult};
@@ -36,6 +38,7 @@ use crate::services::availability::{self, cache, cache::CalendarCache};
 use crate::services::cases::{self, CaseRecord, NewCase, NewParty};
 use crate::services::courts::{self, Court, NewCourt, NewRoom};
 use crate::services::mediators::{self, MediatorInput};
+use crate::services::records::Party;
 use crate::services::sessions::{self, Booking, Place, SessionRecord};
 use crate::services::users::{self, NewUser, User};
 use crate::services::{links, outbox};
@@ -167,6 +170,11 @@ impl<T> Doing<T> for AppResult<T> {
     fn doing(self, what: impl FnOnce() -> String) -> anyhow::Result<T> {
         self.map_err(|e| failed(&what(), e))
     }
+}
+
+/// A value of the demo's own, parsed as a person's input would be.
+fn demo_text<T>(raw: &str, parse: impl FnOnce(&str) -> Result<T, String>) -> anyhow::Result<T> {
+    parse(raw).map_err(|e| anyhow!("demo value {raw:?}: {e}"))
 }
 
 fn email(local: &str, domain: &str) -> anyhow::Result<EmailAddress> {
@@ -813,9 +821,9 @@ impl<'a> Demo<'a> {
             clerk,
             NewCase {
                 court_id: court.id,
-                court_case_number: spec.number,
+                court_case_number: demo_text(&spec.number, CaseNumber::parse)?,
                 category: spec.category,
-                summary: spec.summary.to_owned(),
+                summary: demo_text(spec.summary, |t| FreeText::parse(t, 5000))?,
                 language: spec.language,
                 mediation_deadline: self.today + Duration::days(spec.deadline_days),
                 minors_involved: spec.minors_involved,
@@ -870,7 +878,8 @@ impl<'a> Demo<'a> {
     }
 
     async fn withdraw(&self, court: &str, case: &CaseRecord, reason: &str) -> anyhow::Result<()> {
-        cases::withdraw(self.db, self.clerk(court)?, case.case.id, reason.into())
+        let reason = demo_text(reason, Reason::parse)?;
+        cases::withdraw(self.db, self.clerk(court)?, case.case.id, reason)
             .await
             .doing(|| format!("withdrawing case {}", case.case.court_case_number))?;
         Ok(())
@@ -878,7 +887,7 @@ impl<'a> Demo<'a> {
 
     /// The party confirms voluntary participation through their personal
     /// link (the one in their emails).
-    async fn confirm(&self, party: &entity::parties::Model) -> anyhow::Result<()> {
+    async fn confirm(&self, party: &Party) -> anyhow::Result<()> {
         let token = links::party_token(self.db, party.id)
             .await
             .doing(|| "reading a party's link".into())?;
@@ -900,7 +909,7 @@ impl<'a> Demo<'a> {
         number: &str,
         minutes: i64,
         places: &[Place],
-        format: Option<&str>,
+        format: Option<SessionFormat>,
         party_ids: Option<Vec<Uuid>>,
         after: DateTime<Utc>,
         (day, nth): (usize, usize),
@@ -941,7 +950,7 @@ impl<'a> Demo<'a> {
                         starts_at: *starts_at,
                         minutes,
                         place: place.clone(),
-                        format: format.map(str::to_owned),
+                        format,
                         party_ids: party_ids.clone(),
                     },
                 )
@@ -968,10 +977,10 @@ impl<'a> Demo<'a> {
         )
     }
 
-    fn party_of(case: &CaseRecord, role: PartyRole) -> anyhow::Result<&entity::parties::Model> {
+    fn party_of(case: &CaseRecord, role: PartyRole) -> anyhow::Result<&Party> {
         case.parties
             .iter()
-            .find(|p| p.role == role.as_str())
+            .find(|p| p.role == role)
             .ok_or_else(|| anyhow!("case {} has no {role}", case.case.court_case_number))
     }
 
@@ -1008,7 +1017,7 @@ impl<'a> Demo<'a> {
             parties: vec![
                 NewParty {
                     iin_bin: id_number("8503123", 412),
-                    phone: Some("+7 701 555 0101".into()),
+                    phone: Some(demo_text("+7 701 555 0101", Phone::parse)?),
                     ..party(Claimant, "Ахметжанов Руслан Серікұлы", "r.akhmetzhanov", Ru)?
                 },
                 party(Respondent, "Ермекова Дана Маратқызы", "d.yermekova", Kk)?,
@@ -1221,8 +1230,11 @@ impl<'a> Demo<'a> {
                 interpreter_needed: true,
                 parties: vec![
                     NewParty {
-                        accessibility_needs: Some("Wheelchair user: needs step-free access".into()),
-                        phone: Some("+7 777 555 0108".into()),
+                        accessibility_needs: Some(demo_text(
+                            "Wheelchair user: needs step-free access",
+                            |t| FreeText::parse(t, 1000),
+                        )?),
+                        phone: Some(demo_text("+7 777 555 0108", Phone::parse)?),
                         ..party(Claimant, "John Miller", "john.miller", En)?
                     },
                     NewParty {
@@ -1333,7 +1345,10 @@ impl<'a> Demo<'a> {
             &case,
             "MED-AST-002",
             Answer::Decline {
-                reason: "I advised the respondent's family in an earlier dispute".into(),
+                reason: demo_text(
+                    "I advised the respondent's family in an earlier dispute",
+                    Reason::parse,
+                )?,
             },
         )
         .await?;
@@ -1430,7 +1445,7 @@ impl<'a> Demo<'a> {
                 interpreter_needed: false,
                 parties: vec![
                     NewParty {
-                        phone: Some("+7 705 555 0210".into()),
+                        phone: Some(demo_text("+7 705 555 0210", Phone::parse)?),
                         ..party(Claimant, "Мұратова Жансая Ерікқызы", "zh.muratova", Kk)?
                     },
                     party(Respondent, "Мұратов Ерік Болатұлы", "ye.muratov", Kk)?,
@@ -1456,7 +1471,7 @@ impl<'a> Demo<'a> {
                 "MED-AST-003",
                 60,
                 &rooms,
-                Some("separate"),
+                Some(SessionFormat::Separate),
                 Some(vec![claimant.id]),
                 start,
                 (1, 0),
@@ -1470,7 +1485,7 @@ impl<'a> Demo<'a> {
             "MED-AST-003",
             60,
             &rooms,
-            Some("separate"),
+            Some(SessionFormat::Separate),
             Some(vec![respondent.id]),
             later,
             (0, 0),

@@ -4,6 +4,8 @@
 //! listener; [`Application::run_until_stopped`] serves until a shutdown signal.
 //! Data flows one way: `http → services → domain`, `services → entity`.
 
+#[cfg(test)]
+mod architecture;
 pub mod calendar;
 pub mod cli;
 pub mod config;

@@ -17,7 +17,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::extract::ApiPath;
-use crate::domain::Language;
+use crate::domain::session::RsvpAnswer;
 use crate::error::{AppError, AppResult, Problem};
 use crate::services::{cases, invitations};
 use crate::state::AppState;
@@ -76,7 +76,7 @@ async fn party_page(
     ApiPath(token): ApiPath<String>,
 ) -> AppResult<Response> {
     let (party, case) = cases::party_by_token(&state.db, &token).await?;
-    let view = cases::party_view(&state.db, &party, &case).await?;
+    let view = cases::party_view(&state.db, &case).await?;
     let court_tz = view.court_tz;
     let sessions: Vec<serde_json::Value> = invitations::of_party(&state.db, party.id)
         .await?
@@ -86,20 +86,19 @@ async fn party_page(
                 "id": s.id,
                 "starts_local": invitations::local_time(s.starts_at, court_tz),
                 "minutes": (s.ends_at - s.starts_at).num_minutes(),
-                "status": s.status,
-                "format": s.format,
-                "partstat": i.partstat,
+                "status": s.status.as_str(),
+                "format": s.format.as_str(),
+                "partstat": i.partstat.as_str(),
                 "ics": format!("/p/{token}/sessions/{}.ics", s.id),
                 "rsvp": format!("/p/{token}/sessions/{}/rsvp", s.id),
             })
         })
         .collect();
-    let language: Language = party.language.parse().unwrap_or(Language::Ru);
     let html = pages()?
         .get_template("party.html")
         .and_then(|t| {
             t.render(minijinja::context! {
-                language => language.as_str(),
+                language => party.language.as_str(),
                 name => party.name,
                 court_name => view.court_name,
                 court_case_number => case.court_case_number,
@@ -227,17 +226,13 @@ async fn answer_invitation(
     } else {
         super::extract::parse_json(&body)?
     };
-    let partstat = match rsvp.response.as_str() {
-        "accepted" => "ACCEPTED",
-        "declined" => "DECLINED",
-        "tentative" => "TENTATIVE",
-        _ => {
-            return Err(AppError::field(
-                "response",
-                "must be accepted, declined or tentative",
-            ));
-        }
-    };
+    let partstat = rsvp
+        .response
+        .parse::<RsvpAnswer>()
+        .ok()
+        .filter(|a| a.as_str() == rsvp.response)
+        .ok_or_else(|| AppError::field("response", "must be accepted, declined or tentative"))?
+        .partstat();
     let note = rsvp
         .note
         .map(|n| {
@@ -257,7 +252,7 @@ async fn answer_invitation(
     Ok(private(
         axum::Json(RsvpRecorded {
             session_id: id,
-            partstat: partstat.to_owned(),
+            partstat: partstat.as_str().to_owned(),
         })
         .into_response(),
     ))

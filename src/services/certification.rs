@@ -8,15 +8,12 @@
 //! loses the warning.
 
 use chrono::{DateTime, Duration, Utc};
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set,
-    TransactionTrait,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
 
 use super::audit::{self, Actor, Entry};
 use super::users;
 use crate::config::Settings;
-use crate::db::now;
+use crate::db::{begin_write, now};
 use crate::domain::mediator::MediatorStatus;
 use crate::domain::{EmailAddress, TimeZoneName};
 use crate::error::AppResult;
@@ -67,7 +64,7 @@ pub async fn watch(
             "registry_number": m.registry_number,
             "certified_until": m.certified_until.to_string(),
         });
-        let txn = db.begin().await?;
+        let txn = begin_write(db).await?;
         let mut active: entity::mediators::ActiveModel = m.clone().into();
         let (entry, template) = match step {
             Step::Suspend => {

@@ -3,14 +3,14 @@
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, Set, TransactionTrait,
+    QueryOrder, Set,
 };
 use uuid::Uuid;
 
 use super::audit::{self, Actor, Entry};
 use super::auth::Caller;
 use super::page::{self, PageRequest};
-use crate::db::{new_id, now};
+use crate::db::{begin_write, new_id, now};
 use crate::domain::{CourtCode, Language, TimeZoneName};
 use crate::error::{AppError, AppResult, unique_violation};
 
@@ -86,7 +86,7 @@ pub struct NewRoom {
 }
 
 pub async fn create(db: &DatabaseConnection, actor: &Caller, new: NewCourt) -> AppResult<Court> {
-    let txn = db.begin().await?;
+    let txn = begin_write(db).await?;
     let at = now();
     let court = entity::courts::ActiveModel {
         id: Set(new_id()),
@@ -163,7 +163,7 @@ pub async fn update(
     id: Uuid,
     changes: CourtChanges,
 ) -> AppResult<Court> {
-    let txn = db.begin().await?;
+    let txn = begin_write(db).await?;
     let court = entity::courts::Entity::find_by_id(id)
         .one(&txn)
         .await?
@@ -201,7 +201,7 @@ pub async fn create_room(
     court_id: Uuid,
     new: NewRoom,
 ) -> AppResult<Room> {
-    let txn = db.begin().await?;
+    let txn = begin_write(db).await?;
     entity::courts::Entity::find_by_id(court_id)
         .one(&txn)
         .await?
@@ -271,7 +271,7 @@ pub async fn set_closed_days(
     days: std::collections::BTreeSet<chrono::NaiveDate>,
 ) -> AppResult<Vec<chrono::NaiveDate>> {
     use entity::court_closed_days::{ActiveModel, Column, Entity};
-    let txn = db.begin().await?;
+    let txn = begin_write(db).await?;
     Entity::delete_many()
         .filter(Column::CourtId.eq(court_id))
         .exec(&txn)

@@ -9,12 +9,13 @@
 
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, TransactionTrait};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 
 use super::audit::Actor;
 use super::cases::{case_link, transition};
+use super::records::Case;
 use crate::config::Settings;
-use crate::db::now;
+use crate::db::{begin_write, now};
 use crate::domain::case::{CaseAction, OPEN_BEFORE_OUTCOME};
 use crate::domain::{EmailAddress, Language, TimeZoneName};
 use crate::error::{AppError, AppResult};
@@ -41,18 +42,20 @@ pub async fn watch(
     let (mut warned, mut expired) = (0, 0);
     for (case, court) in candidates {
         let Some(court) = court else { continue };
+        let deadline_warned_at = case.deadline_warned_at;
+        let case = Case::try_from(case)?;
         let today = at
             .with_timezone(&TimeZoneName::stored(&court.timezone))
             .date_naive();
         let days_left = (case.mediation_deadline - today).num_days();
         let past = days_left < 0;
-        if !past && (case.deadline_warned_at.is_some() || days_left > WARN_DAYS_BEFORE) {
+        if !past && (deadline_warned_at.is_some() || days_left > WARN_DAYS_BEFORE) {
             continue;
         }
         let clerk = entity::users::Entity::find_by_id(case.referred_by)
             .one(db)
             .await?;
-        let txn = db.begin().await?;
+        let txn = begin_write(db).await?;
         if past {
             match transition(
                 &txn,
@@ -88,7 +91,7 @@ pub async fn watch(
             });
             if !past {
                 context["days_left"] = days_left.into();
-                context["status"] = case.status.clone().into();
+                context["status"] = case.status.as_str().into();
             }
             mail::enqueue(
                 &txn,

@@ -31,11 +31,11 @@ use rand::Rng;
 use sea_orm::sea_query::{Expr, ExprTrait, LockBehavior, LockType};
 use sea_orm::{
     ColumnTrait, Condition, DatabaseConnection, DbBackend, DbErr, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, QueryTrait, TransactionTrait,
+    QueryOrder, QuerySelect, QueryTrait,
 };
 
 use crate::config::Settings;
-use crate::db::now;
+use crate::db::{begin_write, now};
 use crate::domain::email::mask_email;
 use crate::mail::transport::{CONCURRENCY, SendError, Transport};
 
@@ -191,7 +191,7 @@ async fn claim(
 ) -> Result<Vec<Model>, DbErr> {
     let mut rows = match db.get_database_backend() {
         DbBackend::Postgres => {
-            let txn = db.begin().await?;
+            let txn = begin_write(db).await?;
             let mut rows = Entity::find()
                 .filter(claimable(at))
                 .order_by_asc(Column::NextAttemptAt)

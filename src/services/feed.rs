@@ -10,15 +10,13 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use rand::RngCore;
 use sea_orm::sea_query::Expr;
-use sea_orm::{
-    ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, TransactionTrait,
-};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
 use uuid::Uuid;
 
 use super::audit::{self, Actor, Entry};
 use super::auth::Caller;
 use crate::calendar::feed::{FeedEvent, build_feed};
-use crate::db::now;
+use crate::db::{begin_write, now};
 use crate::domain::session::SessionStatus;
 use crate::error::{AppError, AppResult};
 
@@ -36,7 +34,7 @@ pub async fn rotate_feed_secret(
     mediator_id: Uuid,
 ) -> AppResult<String> {
     use entity::mediators::{Column, Entity};
-    let txn = db.begin().await?;
+    let txn = begin_write(db).await?;
     let secret = new_feed_secret();
     Entity::update_many()
         .col_expr(Column::FeedSecret, Expr::value(secret.clone()))

@@ -11,7 +11,7 @@ use std::collections::BTreeSet;
 use chrono::NaiveDate;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder, Set, TransactionTrait,
+    QueryOrder, Set,
 };
 use uuid::Uuid;
 
@@ -20,7 +20,7 @@ use super::auth::Caller;
 use super::availability;
 use super::feed::new_feed_secret;
 use super::page::{self, PageRequest};
-use crate::db::{new_id, now};
+use crate::db::{begin_write, new_id, now};
 use crate::domain::mediator::{MediatorKind, MediatorStatus, Specialty};
 use crate::domain::{EmailAddress, Language, Role, TimeZoneName};
 use crate::error::{AppError, AppResult, unique_violation};
@@ -270,7 +270,7 @@ pub async fn create(
     actor: &Caller,
     input: MediatorInput,
 ) -> AppResult<MediatorRecord> {
-    let txn = db.begin().await?;
+    let txn = begin_write(db).await?;
     check_references(&txn, &input, "").await?;
     let m = insert(&txn, &input).await?;
     audit::record(
@@ -295,7 +295,7 @@ pub async fn update(
     id: Uuid,
     input: MediatorInput,
 ) -> AppResult<MediatorRecord> {
-    let txn = db.begin().await?;
+    let txn = begin_write(db).await?;
     let current = entity::mediators::Entity::find_by_id(id)
         .one(&txn)
         .await?

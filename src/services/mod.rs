@@ -23,6 +23,7 @@ pub mod matching;
 pub mod mediators;
 pub mod outbox;
 pub mod page;
+pub mod records;
 pub mod registry_import;
 pub mod reminders;
 pub mod sessions;

@@ -8,13 +8,13 @@ use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ColumnTrait, DatabaseConnection, EntityTrait, FromQueryResult, PaginatorTrait, QueryFilter,
-    QuerySelect, TransactionTrait,
+    QuerySelect,
 };
 use uuid::Uuid;
 
 use super::audit::{self, Actor, Entry};
 use super::page::{self, PageRequest};
-use crate::db::now;
+use crate::db::{begin_write, now};
 use crate::error::{AppError, AppResult};
 
 use entity::outbox_messages::{Column, Entity};
@@ -68,7 +68,7 @@ pub async fn list(
     if let Some(status) = status {
         q = q.filter(Column::Status.eq(status));
     }
-    let txn = db.begin().await?;
+    let txn = begin_write(db).await?;
     let (rows, next) = page::fetch(&txn, q, Column::Id, page, |r: &OutboxRow| r.id).await?;
     // Recipients are contact data: record who read which messages.
     audit::record(
@@ -90,7 +90,7 @@ pub async fn list(
 /// Puts a `failed` message back to `pending`, due now, with its attempts
 /// reset; 404 if there is no such message, 409 if it is not `failed`.
 pub async fn retry(db: &DatabaseConnection, actor: Actor, id: Uuid) -> AppResult<OutboxRow> {
-    let txn = db.begin().await?;
+    let txn = begin_write(db).await?;
     let message = Entity::find_by_id(id)
         .one(&txn)
         .await?

@@ -9,18 +9,16 @@
 //! invitation itself went out inside that window.
 
 use chrono::{DateTime, Duration, Utc};
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set,
-    TransactionTrait,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
 
 use super::invitations::{local_time, location, recipients_of, zone_of};
 use crate::config::Settings;
-use crate::db::{new_id, now};
+use crate::db::{begin_write, new_id, now};
 use crate::domain::EmailAddress;
-use crate::domain::session::due_reminder;
+use crate::domain::session::{SessionStatus, due_reminder};
 use crate::error::AppResult;
 use crate::mail::{self, Email};
+use crate::services::records::Session;
 
 /// Sends the reminders due at `at`; returns how many were written.
 pub async fn send_due(
@@ -32,7 +30,7 @@ pub async fn send_due(
         return Ok(0);
     };
     let sessions = entity::sessions::Entity::find()
-        .filter(entity::sessions::Column::Status.eq("scheduled"))
+        .filter(entity::sessions::Column::Status.eq(SessionStatus::Scheduled.as_str()))
         .filter(entity::sessions::Column::StartsAt.gt(at))
         .filter(entity::sessions::Column::StartsAt.lte(at + Duration::hours(i64::from(widest))))
         .find_also_related(entity::cases::Entity)
@@ -41,6 +39,7 @@ pub async fn send_due(
     let mut written = 0;
     for (session, case) in sessions {
         let Some(case) = case else { continue };
+        let session = Session::try_from(session)?;
         let Some(hours) = due_reminder(&settings.reminder_hours, session.starts_at, at) else {
             continue;
         };
@@ -71,7 +70,7 @@ pub async fn send_due(
             let Ok(to) = EmailAddress::parse(&r.invitation.email) else {
                 continue;
             };
-            let txn = db.begin().await?;
+            let txn = begin_write(db).await?;
             entity::reminders_sent::ActiveModel {
                 id: Set(new_id()),
                 invitation_id: Set(r.invitation.id),

@@ -3,14 +3,14 @@
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    Set, TransactionTrait,
+    Set,
 };
 use uuid::Uuid;
 
 use super::audit::{self, Actor, Entry};
 use super::auth::{self as auth_service, Caller};
 use super::page::{self, PageRequest};
-use crate::db::{new_id, now};
+use crate::db::{begin_write, new_id, now};
 use crate::domain::primitives::parse_name;
 use crate::domain::{EmailAddress, Language, Role, password};
 use crate::error::{AppError, AppResult, Fields, checked, stored, unique_violation};
@@ -122,7 +122,7 @@ pub async fn create(db: &DatabaseConnection, actor: Actor, new: NewUser) -> AppR
     let password_hash = tokio::task::spawn_blocking(move || password::hash(&pw))
         .await
         .map_err(|e| AppError::internal("hashing a password", e))??;
-    let txn = db.begin().await?;
+    let txn = begin_write(db).await?;
     if let Some(court_id) = new.court_id
         && entity::courts::Entity::find_by_id(court_id)
             .one(&txn)
@@ -215,7 +215,7 @@ pub async fn update(
         ),
         None => None,
     };
-    let txn = db.begin().await?;
+    let txn = begin_write(db).await?;
     let user = entity::users::Entity::find_by_id(id)
         .one(&txn)
         .await?

@@ -6,14 +6,14 @@
 
 use chrono::Duration;
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set, TransactionTrait};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
 use uuid::Uuid;
 
 use super::touch;
 use crate::calendar::fetch::fetch_ics;
 use crate::calendar::import::{self, BusyBlock};
 use crate::config::Settings;
-use crate::db::{new_id, now};
+use crate::db::{begin_write, new_id, now};
 use crate::domain::TimeZoneName;
 use crate::domain::slots::Interval;
 use crate::error::{AppError, AppResult};
@@ -53,7 +53,7 @@ pub async fn import(
             return Err(AppError::field("calendar", e.to_string()));
         }
     };
-    let txn = db.begin().await?;
+    let txn = begin_write(db).await?;
     entity::busy_blocks::Entity::delete_many()
         .filter(entity::busy_blocks::Column::MediatorId.eq(mediator_id))
         .exec(&txn)

@@ -15,6 +15,7 @@ use uuid::Uuid;
 use super::hours::weekly;
 use crate::domain::TimeZoneName;
 use crate::domain::mediator::Access;
+use crate::domain::session::SessionStatus;
 use crate::domain::slots::{self, Busy, Interval, SlotRules, WeeklyInterval};
 use crate::error::{AppError, AppResult};
 use crate::services::auth::Caller;
@@ -194,7 +195,7 @@ pub async fn window_for_booking<C: ConnectionTrait>(
     let mut sessions = near(1, Alias::new("sessions"));
     sessions
         .and_where(Expr::col(Alias::new("starts_at")).gte(near_from - max_session))
-        .and_where(Expr::col(Alias::new("status")).ne("cancelled"));
+        .and_where(Expr::col(Alias::new("status")).ne(SessionStatus::Cancelled.as_str()));
     if let Some(id) = excluding {
         sessions.and_where(Expr::col(Alias::new("id")).ne(id));
     }
@@ -289,7 +290,7 @@ async fn load<C: ConnectionTrait>(
             .select_only()
             .columns([Column::StartsAt, Column::EndsAt])
             .filter(Column::MediatorId.eq(mediator_id))
-            .filter(Column::Status.ne("cancelled"))
+            .filter(Column::Status.ne(SessionStatus::Cancelled.as_str()))
             .into_tuple()
             .all(db)
             .await?

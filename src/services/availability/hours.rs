@@ -1,13 +1,10 @@
 //! A mediator's weekly working hours, in their own zone.
 
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, Set,
-    TransactionTrait,
-};
+use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
 use uuid::Uuid;
 
 use super::touch;
-use crate::db::new_id;
+use crate::db::{begin_write, new_id};
 use crate::domain::slots::WeeklyInterval;
 use crate::error::AppResult;
 use crate::services::audit::{self, Actor, Entry};
@@ -42,7 +39,7 @@ pub async fn set_weekly(
     mediator_id: Uuid,
     weekly: Vec<WeeklyInterval>,
 ) -> AppResult<Vec<WeeklyInterval>> {
-    let txn = db.begin().await?;
+    let txn = begin_write(db).await?;
     entity::availability_intervals::Entity::delete_many()
         .filter(entity::availability_intervals::Column::MediatorId.eq(mediator_id))
         .exec(&txn)

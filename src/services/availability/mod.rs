@@ -22,11 +22,12 @@ pub mod time_off;
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveModelBehavior, ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection,
-    EntityTrait, IntoActiveModel, QueryFilter, QuerySelect, QueryTrait, TransactionTrait,
+    EntityTrait, IntoActiveModel, QueryFilter, QuerySelect, QueryTrait,
 };
 use uuid::Uuid;
 
 use super::audit::{self, Entry};
+use crate::db::begin_write;
 use crate::error::AppResult;
 
 /// The update that raises calendar versions; callers add the filter.
@@ -91,7 +92,7 @@ where
     A: ActiveModelTrait + ActiveModelBehavior + Send,
     <A::Entity as EntityTrait>::Model: IntoActiveModel<A>,
 {
-    let txn = db.begin().await?;
+    let txn = begin_write(db).await?;
     let row = row.insert(&txn).await?;
     if touch_calendar {
         touch(&txn, mediator_id).await?;

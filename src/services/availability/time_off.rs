@@ -1,13 +1,11 @@
 //! A mediator's time off: spans in which they take no sessions.
 
 use chrono::{DateTime, Utc};
-use sea_orm::{
-    ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set, TransactionTrait,
-};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set};
 use uuid::Uuid;
 
 use super::{add_entry, touch};
-use crate::db::{new_id, now};
+use crate::db::{begin_write, new_id, now};
 use crate::domain::mediator::TimeOffSpan;
 use crate::error::{AppError, AppResult};
 use crate::services::audit::{self, Actor, Entry};
@@ -78,7 +76,7 @@ pub async fn delete(
     mediator_id: Uuid,
     id: Uuid,
 ) -> AppResult<()> {
-    let txn = db.begin().await?;
+    let txn = begin_write(db).await?;
     let res = entity::time_off::Entity::delete_many()
         .filter(entity::time_off::Column::Id.eq(id))
         .filter(entity::time_off::Column::MediatorId.eq(mediator_id))
