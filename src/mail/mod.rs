@@ -20,6 +20,7 @@ use uuid::Uuid;
 use crate::calendar::itip::{self, Invitation, Method};
 use crate::config::Settings;
 use crate::db::{new_id, now};
+use crate::domain::outbox::DeliveryStatus;
 use crate::domain::{EmailAddress, Language};
 use crate::error::{AppError, AppResult};
 
@@ -135,7 +136,7 @@ fn outbox_row(
         raw_message: Set(raw),
         case_id: Set(email.case_id),
         session_id: Set(email.session_id),
-        status: Set("pending".into()),
+        status: Set(DeliveryStatus::Pending.as_str().to_owned()),
         attempts: Set(0),
         next_attempt_at: Set(at),
         lease_until: Set(None),

@@ -37,6 +37,7 @@ use sea_orm::{
 use crate::config::Settings;
 use crate::db::{begin_write, now};
 use crate::domain::email::mask_email;
+use crate::domain::outbox::DeliveryStatus;
 use crate::mail::transport::{CONCURRENCY, SendError, Transport};
 
 use entity::outbox_messages::{Column, Entity, Model};
@@ -176,10 +177,14 @@ fn claimable(at: DateTime<Utc>) -> Condition {
     Condition::any()
         .add(
             Column::Status
-                .eq("pending")
+                .eq(DeliveryStatus::Pending.as_str())
                 .and(Column::NextAttemptAt.lte(at)),
         )
-        .add(Column::Status.eq("sending").and(Column::LeaseUntil.lt(at)))
+        .add(
+            Column::Status
+                .eq(DeliveryStatus::Sending.as_str())
+                .and(Column::LeaseUntil.lt(at)),
+        )
 }
 
 /// Claims up to `limit` due messages for this process until `lease_until`.
@@ -201,7 +206,10 @@ async fn claim(
                 .await?;
             if !rows.is_empty() {
                 Entity::update_many()
-                    .col_expr(Column::Status, Expr::value("sending"))
+                    .col_expr(
+                        Column::Status,
+                        Expr::value(DeliveryStatus::Sending.as_str()),
+                    )
                     .col_expr(Column::LeaseUntil, Expr::value(lease_until))
                     .filter(Column::Id.is_in(rows.iter().map(|m| m.id)))
                     .exec(&txn)
@@ -209,7 +217,7 @@ async fn claim(
             }
             txn.commit().await?;
             for m in &mut rows {
-                m.status = "sending".into();
+                m.status = DeliveryStatus::Sending.as_str().into();
                 m.lease_until = Some(lease_until);
             }
             rows
@@ -225,7 +233,10 @@ async fn claim(
                 .limit(limit)
                 .into_query();
             Entity::update_many()
-                .col_expr(Column::Status, Expr::value("sending"))
+                .col_expr(
+                    Column::Status,
+                    Expr::value(DeliveryStatus::Sending.as_str()),
+                )
                 .col_expr(Column::LeaseUntil, Expr::value(lease_until))
                 .filter(Column::Id.in_subquery(due))
                 .filter(claimable(at))
@@ -276,7 +287,7 @@ impl Sender {
         // Unconditional but for `sent` itself: the message did go out, whatever
         // another instance decided after our lease.
         Entity::update_many()
-            .col_expr(Column::Status, Expr::value("sent"))
+            .col_expr(Column::Status, Expr::value(DeliveryStatus::Sent.as_str()))
             .col_expr(Column::SentAt, Expr::value(now()))
             .col_expr(Column::Attempts, Expr::col(Column::Attempts).add(1))
             .col_expr(
@@ -284,7 +295,7 @@ impl Sender {
                 Expr::value(Option::<DateTime<Utc>>::None),
             )
             .filter(Column::Id.eq(msg.id))
-            .filter(Column::Status.ne("sent"))
+            .filter(Column::Status.ne(DeliveryStatus::Sent.as_str()))
             .exec(&self.db)
             .await?;
         Ok(())
@@ -315,7 +326,14 @@ impl Sender {
         let updated = Entity::update_many()
             .col_expr(
                 Column::Status,
-                Expr::value(if give_up { "failed" } else { "pending" }),
+                Expr::value(
+                    if give_up {
+                        DeliveryStatus::Failed
+                    } else {
+                        DeliveryStatus::Pending
+                    }
+                    .as_str(),
+                ),
             )
             .col_expr(Column::Attempts, Expr::value(attempts))
             .col_expr(Column::NextAttemptAt, Expr::value(next))
@@ -336,7 +354,10 @@ impl Sender {
     /// Gives a claimed message back without an attempt.
     async fn release(&self, msg: &Model, lease_until: DateTime<Utc>) -> Result<(), DbErr> {
         Entity::update_many()
-            .col_expr(Column::Status, Expr::value("pending"))
+            .col_expr(
+                Column::Status,
+                Expr::value(DeliveryStatus::Pending.as_str()),
+            )
             .col_expr(
                 Column::LeaseUntil,
                 Expr::value(Option::<DateTime<Utc>>::None),
@@ -352,7 +373,7 @@ impl Sender {
 fn ours(id: uuid::Uuid, lease_until: DateTime<Utc>) -> Condition {
     Condition::all()
         .add(Column::Id.eq(id))
-        .add(Column::Status.eq("sending"))
+        .add(Column::Status.eq(DeliveryStatus::Sending.as_str()))
         .add(Column::LeaseUntil.eq(lease_until))
 }
 

@@ -15,12 +15,10 @@ use uuid::Uuid;
 use super::audit::{self, Actor, Entry};
 use super::page::{self, PageRequest};
 use crate::db::{begin_write, now};
+use crate::domain::outbox::DeliveryStatus;
 use crate::error::{AppError, AppResult};
 
 use entity::outbox_messages::{Column, Entity};
-
-/// Delivery states of a message.
-pub const STATUSES: [&str; 4] = ["pending", "sending", "sent", "failed"];
 
 /// One message without its body.
 #[derive(Debug, Clone, FromQueryResult)]
@@ -44,11 +42,11 @@ pub async fn count(db: &DatabaseConnection) -> AppResult<u64> {
     Ok(Entity::find().count(db).await?)
 }
 
-/// Messages, oldest first, optionally in one status (one of [`STATUSES`]).
+/// Messages, oldest first, optionally in one status.
 pub async fn list(
     db: &DatabaseConnection,
     actor: Actor,
-    status: Option<&str>,
+    status: Option<DeliveryStatus>,
     page: PageRequest,
 ) -> AppResult<(Vec<OutboxRow>, Option<String>)> {
     let mut q = Entity::find().select_only().columns([
@@ -66,7 +64,7 @@ pub async fn list(
         Column::SessionId,
     ]);
     if let Some(status) = status {
-        q = q.filter(Column::Status.eq(status));
+        q = q.filter(Column::Status.eq(status.as_str()));
     }
     let txn = begin_write(db).await?;
     let (rows, next) = page::fetch(&txn, q, Column::Id, page, |r: &OutboxRow| r.id).await?;
@@ -78,7 +76,7 @@ pub async fn list(
             ..Entry::new(actor, "outbox.listed", "outbox_message", Uuid::nil())
         }
         .details(serde_json::json!({
-            "status": status,
+            "status": status.map(DeliveryStatus::as_str),
             "message_ids": rows.iter().map(|r| r.id).collect::<Vec<_>>(),
         })),
     )
@@ -95,7 +93,7 @@ pub async fn retry(db: &DatabaseConnection, actor: Actor, id: Uuid) -> AppResult
         .one(&txn)
         .await?
         .ok_or_else(|| AppError::not_found("outbox message"))?;
-    if message.status != "failed" {
+    if message.status != DeliveryStatus::Failed.as_str() {
         return Err(AppError::conflict(format!(
             "only a failed message can be retried; this one is {}",
             message.status
@@ -104,7 +102,10 @@ pub async fn retry(db: &DatabaseConnection, actor: Actor, id: Uuid) -> AppResult
     let at = now();
     // Conditional, so two admins retrying at once give one retry and one 409.
     let updated = Entity::update_many()
-        .col_expr(Column::Status, Expr::value("pending"))
+        .col_expr(
+            Column::Status,
+            Expr::value(DeliveryStatus::Pending.as_str()),
+        )
         .col_expr(Column::Attempts, Expr::value(0))
         .col_expr(Column::NextAttemptAt, Expr::value(at))
         .col_expr(
@@ -112,7 +113,7 @@ pub async fn retry(db: &DatabaseConnection, actor: Actor, id: Uuid) -> AppResult
             Expr::value(Option::<DateTime<Utc>>::None),
         )
         .filter(Column::Id.eq(id))
-        .filter(Column::Status.eq("failed"))
+        .filter(Column::Status.eq(DeliveryStatus::Failed.as_str()))
         .exec(&txn)
         .await?;
     if updated.rows_affected != 1 {
@@ -122,8 +123,8 @@ pub async fn retry(db: &DatabaseConnection, actor: Actor, id: Uuid) -> AppResult
         &txn,
         Entry {
             case_id: message.case_id,
-            from_state: Some("failed".into()),
-            to_state: Some("pending".into()),
+            from_state: Some(DeliveryStatus::Failed.as_str().into()),
+            to_state: Some(DeliveryStatus::Pending.as_str().into()),
             ..Entry::new(actor, "outbox.retried", "outbox_message", id)
         }
         .details(serde_json::json!({
@@ -139,7 +140,7 @@ pub async fn retry(db: &DatabaseConnection, actor: Actor, id: Uuid) -> AppResult
         kind: message.kind,
         recipient: message.recipient,
         subject: message.subject,
-        status: "pending".into(),
+        status: DeliveryStatus::Pending.as_str().into(),
         attempts: 0,
         last_error: message.last_error,
         next_attempt_at: at,

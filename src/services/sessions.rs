@@ -542,11 +542,40 @@ async fn changeable(
     Ok((current, record))
 }
 
-fn changed_meanwhile() -> AppError {
-    conflict(
-        "the session changed meanwhile; reload it and try again",
-        "session_status",
-    )
+/// Writes a move or a cancellation of `before` as `after`, on condition
+/// that the session is still scheduled at the sequence it was read with:
+/// of two racing changes one succeeds and the other is a 409.
+async fn write_change(
+    txn: &DatabaseTransaction,
+    before: &Session,
+    after: &Session,
+) -> AppResult<()> {
+    use entity::sessions::{Column, Entity};
+    let res = Entity::update_many()
+        .col_expr(Column::StartsAt, Expr::value(after.starts_at))
+        .col_expr(Column::EndsAt, Expr::value(after.ends_at))
+        .col_expr(Column::RoomId, Expr::value(after.room_id))
+        .col_expr(Column::OnlineUrl, Expr::value(after.online_url.clone()))
+        .col_expr(Column::Status, Expr::value(after.status.as_str()))
+        .col_expr(
+            Column::CancelReason,
+            Expr::value(after.cancel_reason.clone()),
+        )
+        .col_expr(Column::Sequence, Expr::value(after.sequence))
+        .col_expr(Column::UpdatedAt, Expr::value(after.updated_at))
+        .filter(Column::Id.eq(before.id))
+        .filter(Column::Status.eq(SessionStatus::Scheduled.as_str()))
+        .filter(Column::Sequence.eq(before.sequence))
+        .exec(txn)
+        .await
+        .map_err(overlap_violation)?;
+    if res.rows_affected == 0 {
+        return Err(conflict(
+            "the session changed meanwhile; reload it and try again",
+            "session_status",
+        ));
+    }
+    Ok(())
 }
 
 /// Moves a session: new time, length or place. Everyone invited gets the
@@ -610,34 +639,7 @@ pub async fn move_session(
         updated_at: now(),
         ..s.clone()
     };
-    let res = entity::sessions::Entity::update_many()
-        .col_expr(entity::sessions::Column::StartsAt, Expr::value(starts_at))
-        .col_expr(
-            entity::sessions::Column::EndsAt,
-            Expr::value(session.ends_at),
-        )
-        .col_expr(entity::sessions::Column::RoomId, Expr::value(room_id))
-        .col_expr(
-            entity::sessions::Column::OnlineUrl,
-            Expr::value(session.online_url.clone()),
-        )
-        .col_expr(
-            entity::sessions::Column::Sequence,
-            Expr::value(session.sequence),
-        )
-        .col_expr(
-            entity::sessions::Column::UpdatedAt,
-            Expr::value(session.updated_at),
-        )
-        .filter(entity::sessions::Column::Id.eq(id))
-        .filter(entity::sessions::Column::Status.eq(SessionStatus::Scheduled.as_str()))
-        .filter(entity::sessions::Column::Sequence.eq(s.sequence))
-        .exec(&txn)
-        .await
-        .map_err(overlap_violation)?;
-    if res.rows_affected == 0 {
-        return Err(changed_meanwhile());
-    }
+    write_change(&txn, s, &session).await?;
     // A new time asks everyone again.
     let at = now();
     entity::invitations::Entity::update_many()
@@ -713,31 +715,7 @@ pub async fn cancel(
         updated_at: now(),
         ..s.clone()
     };
-    let res = entity::sessions::Entity::update_many()
-        .col_expr(
-            entity::sessions::Column::Status,
-            Expr::value(SessionStatus::Cancelled.as_str()),
-        )
-        .col_expr(
-            entity::sessions::Column::CancelReason,
-            Expr::value(reason.as_str()),
-        )
-        .col_expr(
-            entity::sessions::Column::Sequence,
-            Expr::value(session.sequence),
-        )
-        .col_expr(
-            entity::sessions::Column::UpdatedAt,
-            Expr::value(session.updated_at),
-        )
-        .filter(entity::sessions::Column::Id.eq(id))
-        .filter(entity::sessions::Column::Status.eq(SessionStatus::Scheduled.as_str()))
-        .filter(entity::sessions::Column::Sequence.eq(s.sequence))
-        .exec(&txn)
-        .await?;
-    if res.rows_affected == 0 {
-        return Err(changed_meanwhile());
-    }
+    write_change(&txn, s, &session).await?;
     invitations::mark_sent(&txn, id, session.sequence).await?;
     let at = now();
     let invited: Vec<Invitation> = current

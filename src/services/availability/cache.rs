@@ -144,12 +144,6 @@ pub async fn calendar<C: ConnectionTrait>(
     Ok(Some(loaded))
 }
 
-type Span = (DateTime<Utc>, DateTime<Utc>);
-
-fn spans(rows: Vec<Span>) -> Vec<Interval> {
-    rows.into_iter().map(|(s, e)| Interval::new(s, e)).collect()
-}
-
 /// The part of a mediator's calendar that decides whether a session in
 /// `[from, to)` fits, read inside a booking transaction (after [`lock`]),
 /// bypassing the cache: weekly hours, the time off, busy blocks and
@@ -172,7 +166,6 @@ pub async fn window_for_booking<C: ConnectionTrait>(
     max_session: Duration,
     excluding: Option<Uuid>,
 ) -> AppResult<Calendar> {
-    use sea_orm::sea_query::{Alias, Query, SelectStatement, UnionType};
     let tz = TimeZoneName::parse(&mediator.timezone)
         .map(|t| t.tz())
         .map_err(|e| AppError::internal("reading a mediator's zone", anyhow::anyhow!(e)))?;
@@ -180,40 +173,17 @@ pub async fn window_for_booking<C: ConnectionTrait>(
     let (near_from, near_to) = (from - margin, to + margin);
     let weekly = weekly(db, mediator.id).await?;
 
-    // One statement: (kind, starts_at, ends_at) of everything near.
-    let near = |kind: i32, table: Alias| -> SelectStatement {
-        let mut q = Query::select();
-        q.expr_as(Expr::val(kind), Alias::new("kind"))
-            .column(Alias::new("starts_at"))
-            .column(Alias::new("ends_at"))
-            .from(table)
-            .and_where(Expr::col(Alias::new("mediator_id")).eq(mediator.id))
-            .and_where(Expr::col(Alias::new("starts_at")).lt(near_to))
-            .and_where(Expr::col(Alias::new("ends_at")).gt(near_from));
-        q
-    };
-    let mut sessions = near(1, Alias::new("sessions"));
-    sessions
-        .and_where(Expr::col(Alias::new("starts_at")).gte(near_from - max_session))
-        .and_where(Expr::col(Alias::new("status")).ne(SessionStatus::Cancelled.as_str()));
-    if let Some(id) = excluding {
-        sessions.and_where(Expr::col(Alias::new("id")).ne(id));
-    }
-    let mut query = near(0, Alias::new("time_off"));
-    query
-        .union(UnionType::All, sessions)
-        .union(UnionType::All, near(2, Alias::new("busy_blocks")));
-    let rows = db.query_all(&query).await?;
-    let (mut off, mut booked, mut blocks) = (Vec::new(), Vec::new(), Vec::new());
-    for row in rows {
-        let kind: i32 = row.try_get("", "kind")?;
-        let span = Interval::new(row.try_get("", "starts_at")?, row.try_get("", "ends_at")?);
-        match kind {
-            0 => off.push(span),
-            1 => booked.push(span),
-            _ => blocks.push(span),
-        }
-    }
+    let busy = busy_spans(
+        db,
+        mediator.id,
+        Some(Near {
+            from: near_from,
+            to: near_to,
+            max_session,
+            excluding,
+        }),
+    )
+    .await?;
 
     let days = |at: DateTime<Utc>| at.with_timezone(&tz).date_naive();
     let mut closed_days: Vec<(Uuid, NaiveDate)> = {
@@ -238,9 +208,68 @@ pub async fn window_for_booking<C: ConnectionTrait>(
         tz,
         court_ids: vec![court],
         weekly,
-        busy: Busy::new(off, booked, blocks),
+        busy,
         closed_days,
     })
+}
+
+/// The part of a calendar [`busy_spans`] reads: what overlaps `[from, to)`.
+struct Near {
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    /// No session is longer: bounds `starts_at` from below, so the
+    /// `(mediator_id, starts_at)` index serves the query.
+    max_session: Duration,
+    /// The session being moved, left out.
+    excluding: Option<Uuid>,
+}
+
+/// A mediator's time off, sessions that are not cancelled, and busy
+/// blocks, in one statement: all of them, or those `near`.
+async fn busy_spans<C: ConnectionTrait>(
+    db: &C,
+    mediator_id: Uuid,
+    near: Option<Near>,
+) -> AppResult<Busy> {
+    use sea_orm::sea_query::{Alias, Query, SelectStatement, UnionType};
+    // (kind, starts_at, ends_at) of one table.
+    let spans = |kind: i32, table: &str| -> SelectStatement {
+        let mut q = Query::select();
+        q.expr_as(Expr::val(kind), Alias::new("kind"))
+            .column(Alias::new("starts_at"))
+            .column(Alias::new("ends_at"))
+            .from(Alias::new(table))
+            .and_where(Expr::col(Alias::new("mediator_id")).eq(mediator_id));
+        if let Some(near) = &near {
+            q.and_where(Expr::col(Alias::new("starts_at")).lt(near.to))
+                .and_where(Expr::col(Alias::new("ends_at")).gt(near.from));
+        }
+        q
+    };
+    let mut sessions = spans(1, "sessions");
+    sessions.and_where(Expr::col(Alias::new("status")).ne(SessionStatus::Cancelled.as_str()));
+    if let Some(near) = &near {
+        sessions.and_where(Expr::col(Alias::new("starts_at")).gte(near.from - near.max_session));
+        if let Some(id) = near.excluding {
+            sessions.and_where(Expr::col(Alias::new("id")).ne(id));
+        }
+    }
+    let mut query = spans(0, "time_off");
+    query
+        .union(UnionType::All, sessions)
+        .union(UnionType::All, spans(2, "busy_blocks"));
+    let rows = db.query_all(&query).await?;
+    let (mut off, mut booked, mut blocks) = (Vec::new(), Vec::new(), Vec::new());
+    for row in rows {
+        let kind: i32 = row.try_get("", "kind")?;
+        let span = Interval::new(row.try_get("", "starts_at")?, row.try_get("", "ends_at")?);
+        match kind {
+            0 => off.push(span),
+            1 => booked.push(span),
+            _ => blocks.push(span),
+        }
+    }
+    Ok(Busy::new(off, booked, blocks))
 }
 
 /// Reads a mediator's whole calendar. Past data is kept too: free slots of a
@@ -274,37 +303,7 @@ async fn load<C: ConnectionTrait>(
         .await?;
     court_ids.sort_unstable();
     let weekly = weekly(db, mediator_id).await?;
-    let time_off: Vec<Span> = {
-        use entity::time_off::{Column, Entity};
-        Entity::find()
-            .select_only()
-            .columns([Column::StartsAt, Column::EndsAt])
-            .filter(Column::MediatorId.eq(mediator_id))
-            .into_tuple()
-            .all(db)
-            .await?
-    };
-    let sessions: Vec<Span> = {
-        use entity::sessions::{Column, Entity};
-        Entity::find()
-            .select_only()
-            .columns([Column::StartsAt, Column::EndsAt])
-            .filter(Column::MediatorId.eq(mediator_id))
-            .filter(Column::Status.ne(SessionStatus::Cancelled.as_str()))
-            .into_tuple()
-            .all(db)
-            .await?
-    };
-    let busy: Vec<Span> = {
-        use entity::busy_blocks::{Column, Entity};
-        Entity::find()
-            .select_only()
-            .columns([Column::StartsAt, Column::EndsAt])
-            .filter(Column::MediatorId.eq(mediator_id))
-            .into_tuple()
-            .all(db)
-            .await?
-    };
+    let busy = busy_spans(db, mediator_id, None).await?;
     let mut closed_days: Vec<(Uuid, NaiveDate)> = {
         use entity::court_closed_days::{Column, Entity};
         Entity::find()
@@ -323,7 +322,7 @@ async fn load<C: ConnectionTrait>(
         tz,
         court_ids,
         weekly,
-        busy: Busy::new(spans(time_off), spans(sessions), spans(busy)),
+        busy,
         closed_days,
     }))
 }
