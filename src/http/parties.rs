@@ -5,12 +5,9 @@
 //! Rule: a page shows only what belongs to that party — never another
 //! party's contact details.
 
-use std::sync::OnceLock;
-
 use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use minijinja::Environment;
 use serde::Serialize;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -19,6 +16,7 @@ use utoipa_axum::routes;
 use super::extract::ApiPath;
 use crate::domain::session::RsvpAnswer;
 use crate::error::{AppError, AppResult, Problem};
+use crate::mail::templates;
 use crate::services::{cases, invitations};
 use crate::state::AppState;
 
@@ -28,22 +26,6 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(confirm_voluntary))
         .routes(routes!(session_ics))
         .routes(routes!(answer_invitation))
-}
-
-fn pages() -> AppResult<&'static Environment<'static>> {
-    static ENV: OnceLock<Result<Environment<'static>, String>> = OnceLock::new();
-    ENV.get_or_init(|| {
-        let mut env = Environment::new();
-        env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
-        env.add_template(
-            "party.html",
-            include_str!("../../templates/pages/party.html.j2"),
-        )
-        .map_err(|e| e.to_string())?;
-        Ok(env)
-    })
-    .as_ref()
-    .map_err(|e| AppError::internal("loading page templates", anyhow::anyhow!(e.clone())))
 }
 
 /// Pages behind a personal link must not be cached or leak the link onward.
@@ -94,23 +76,21 @@ async fn party_page(
             })
         })
         .collect();
-    let html = pages()?
-        .get_template("party.html")
-        .and_then(|t| {
-            t.render(minijinja::context! {
-                language => party.language.as_str(),
-                name => party.name,
-                court_name => view.court_name,
-                court_case_number => case.court_case_number,
-                mediation_deadline => case.mediation_deadline.to_string(),
-                mediator_name => view.mediator_name.unwrap_or_default(),
-                confirmation_needed => case.violence_reported,
-                voluntary_confirmed_at => party.voluntary_confirmed_at.map(|t| t.to_rfc3339()),
-                confirm_action => format!("/p/{token}/voluntary-participation"),
-                sessions => minijinja::value::Serde(&sessions),
-            })
-        })
-        .map_err(|e| AppError::internal("rendering the party page", e))?;
+    let html = templates::render_page(
+        templates::PARTY_PAGE,
+        minijinja::context! {
+            language => party.language.as_str(),
+            name => party.name,
+            court_name => view.court_name,
+            court_case_number => case.court_case_number,
+            mediation_deadline => case.mediation_deadline.to_string(),
+            mediator_name => view.mediator_name.unwrap_or_default(),
+            confirmation_needed => case.violence_reported,
+            voluntary_confirmed_at => party.voluntary_confirmed_at.map(|t| t.to_rfc3339()),
+            confirm_action => format!("/p/{token}/voluntary-participation"),
+            sessions => minijinja::value::Serde(&sessions),
+        },
+    )?;
     Ok(private(Html(html).into_response()))
 }
 

@@ -14,6 +14,7 @@ use super::audit::Actor;
 use super::auth::Caller;
 use super::availability::cache::CalendarCache;
 use super::cases::{self, CaseRecord, case_link, transition};
+use super::emails::{self, Addressee};
 use super::{matching, users};
 use crate::config::Settings;
 use crate::db::{begin_write, new_id, now};
@@ -22,7 +23,7 @@ use crate::domain::primitives::Reason;
 use crate::domain::slots::SlotRules;
 use crate::domain::{EmailAddress, Language, Role};
 use crate::error::{AppError, AppResult};
-use crate::mail::{self, Email};
+use crate::mail::templates::{AssignmentAnswered, AssignmentProposed};
 
 /// The slot length a proposal is checked with when none is given.
 pub const DEFAULT_SESSION_MINUTES: i64 = 60;
@@ -109,26 +110,23 @@ pub async fn propose(
     .insert(&txn)
     .await?;
     if let Ok(to) = EmailAddress::parse(&mediator.email) {
-        mail::enqueue(
+        emails::send_assignment_proposed(
             &txn,
             settings,
-            Email {
-                template: "assignment_proposed",
-                to: &to,
-                to_name: &mediator.name,
+            case_id,
+            Addressee {
+                address: &to,
+                name: &mediator.name,
                 language,
-                context: serde_json::json!({
-                    "name": mediator.name,
-                    "court_name": court.name,
-                    "court_case_number": record.case.court_case_number,
-                    "category": record.case.category,
-                    "mediation_deadline": record.case.mediation_deadline.to_string(),
-                    "chosen_by_parties": chosen_by_parties,
-                    "case_link": case_link(settings, case_id),
-                }),
-                case_id: Some(case_id),
-                session_id: None,
-                calendar: None,
+            },
+            AssignmentProposed {
+                name: mediator.name.clone(),
+                court_name: court.name.clone(),
+                court_case_number: record.case.court_case_number.clone(),
+                category: record.case.category.as_str().to_owned(),
+                mediation_deadline: record.case.mediation_deadline.to_string(),
+                chosen_by_parties,
+                case_link: case_link(settings, case_id),
             },
         )
         .await?;
@@ -227,26 +225,23 @@ pub async fn answer(
         .filter(|u| u.active)
         .and_then(|u| EmailAddress::parse(&u.email).ok().map(|to| (u, to)))
     {
-        mail::enqueue(
+        emails::send_assignment_answered(
             &txn,
             settings,
-            Email {
-                template: "assignment_answered",
-                to: &to,
-                to_name: &clerk.name,
+            case_id,
+            Addressee {
+                address: &to,
+                name: &clerk.name,
                 language: Language::stored(&clerk.language),
-                context: serde_json::json!({
-                    "name": clerk.name,
-                    "mediator_name": mediator.name,
-                    "registry_number": mediator.registry_number,
-                    "court_case_number": record.case.court_case_number,
-                    "accepted": matches!(answer, Answer::Accept),
-                    "reason": reason.unwrap_or_default(),
-                    "case_link": case_link(settings, case_id),
-                }),
-                case_id: Some(case_id),
-                session_id: None,
-                calendar: None,
+            },
+            AssignmentAnswered {
+                name: clerk.name.clone(),
+                mediator_name: mediator.name.clone(),
+                registry_number: mediator.registry_number.clone(),
+                court_case_number: record.case.court_case_number.clone(),
+                accepted: matches!(answer, Answer::Accept),
+                reason: reason.unwrap_or_default(),
+                case_link: case_link(settings, case_id),
             },
         )
         .await?;

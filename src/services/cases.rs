@@ -16,6 +16,7 @@ use uuid::Uuid;
 
 use super::audit::{self, Actor, AuditRow, Entry};
 use super::auth::{Caller, hash_token};
+use super::emails::{self, Addressee};
 use super::page::{self, PageRequest};
 use super::records::{self, Assignment, Case, Party};
 use crate::config::Settings;
@@ -29,7 +30,7 @@ use crate::domain::iin::IinBin;
 use crate::domain::primitives::{FreeText, Phone, Reason};
 use crate::domain::{EmailAddress, Language, Role};
 use crate::error::{AppError, AppResult, FieldError, unique_violation};
-use crate::mail::{self, Email};
+use crate::mail::templates::CaseReferred;
 
 /// A party as given in a referral, already valid.
 #[derive(Debug, Clone)]
@@ -269,25 +270,22 @@ pub async fn refer(
         .insert(&txn)
         .await?;
         let party = Party::try_from(party)?;
-        mail::enqueue(
+        emails::send_case_referred(
             &txn,
             settings,
-            Email {
-                template: "case_referred",
-                to: &p.email,
-                to_name: &p.name,
+            id,
+            Addressee {
+                address: &p.email,
+                name: &p.name,
                 language: p.language,
-                context: serde_json::json!({
-                    "name": p.name,
-                    "court_name": court.name,
-                    "court_case_number": case.court_case_number,
-                    "mediation_deadline": case.mediation_deadline.to_string(),
-                    "party_link": party_link(settings, &token),
-                    "violence_reported": case.violence_reported,
-                }),
-                case_id: Some(id),
-                session_id: None,
-                calendar: None,
+            },
+            CaseReferred {
+                name: p.name.clone(),
+                court_name: court.name.clone(),
+                court_case_number: case.court_case_number.clone(),
+                mediation_deadline: case.mediation_deadline.to_string(),
+                party_link: party_link(settings, &token),
+                violence_reported: case.violence_reported,
             },
         )
         .await?;

@@ -11,13 +11,14 @@ use chrono::{DateTime, Duration, Utc};
 use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
 
 use super::audit::{self, Actor, Entry};
+use super::emails::{self, Addressee};
 use super::users;
 use crate::config::Settings;
 use crate::db::{begin_write, now};
 use crate::domain::mediator::MediatorStatus;
 use crate::domain::{EmailAddress, TimeZoneName};
 use crate::error::AppResult;
-use crate::mail::{self, Email};
+use crate::mail::templates::{CertificationExpiring, CertificationSuspended};
 
 pub const WARN_DAYS_BEFORE: i64 = 30;
 
@@ -59,14 +60,9 @@ pub async fn watch(
             continue;
         };
         let language = users::language_of(db, m.user_id).await?;
-        let context = serde_json::json!({
-            "name": m.name,
-            "registry_number": m.registry_number,
-            "certified_until": m.certified_until.to_string(),
-        });
         let txn = begin_write(db).await?;
         let mut active: entity::mediators::ActiveModel = m.clone().into();
-        let (entry, template) = match step {
+        let (entry, _) = match step {
             Step::Suspend => {
                 active.status = Set(MediatorStatus::Suspended.as_str().to_owned());
                 active.updated_at = Set(now());
@@ -78,7 +74,7 @@ pub async fn watch(
                 );
                 entry.from_state = Some(m.status.clone());
                 entry.to_state = Some(MediatorStatus::Suspended.as_str().to_owned());
-                (entry, "certification_suspended")
+                (entry, Step::Suspend)
             }
             Step::Warn => {
                 active.certification_warned_at = Set(Some(now()));
@@ -88,26 +84,49 @@ pub async fn watch(
                     "mediator",
                     m.id,
                 );
-                (entry, "certification_expiring")
+                (entry, Step::Warn)
             }
         };
         active.update(&txn).await?;
         audit::record(&txn, entry).await?;
-        mail::enqueue(
-            &txn,
-            settings,
-            Email {
-                template,
-                to: &email,
-                to_name: &m.name,
-                language,
-                context,
-                case_id: None,
-                session_id: None,
-                calendar: None,
-            },
-        )
-        .await?;
+        let to = Addressee {
+            address: &email,
+            name: &m.name,
+            language,
+        };
+        let (name, registry_number, certified_until) = (
+            m.name.clone(),
+            m.registry_number.clone(),
+            m.certified_until.to_string(),
+        );
+        match step {
+            Step::Suspend => {
+                emails::send_certification_suspended(
+                    &txn,
+                    settings,
+                    to,
+                    CertificationSuspended {
+                        name,
+                        registry_number,
+                        certified_until,
+                    },
+                )
+                .await?
+            }
+            Step::Warn => {
+                emails::send_certification_expiring(
+                    &txn,
+                    settings,
+                    to,
+                    CertificationExpiring {
+                        name,
+                        registry_number,
+                        certified_until,
+                    },
+                )
+                .await?
+            }
+        };
         txn.commit().await?;
         match step {
             Step::Warn => warned += 1,

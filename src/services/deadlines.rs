@@ -13,13 +13,14 @@ use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 
 use super::audit::Actor;
 use super::cases::{case_link, transition};
+use super::emails::{self, Addressee};
 use super::records::Case;
 use crate::config::Settings;
 use crate::db::{begin_write, now};
 use crate::domain::case::{CaseAction, OPEN_BEFORE_OUTCOME};
 use crate::domain::{EmailAddress, Language, TimeZoneName};
 use crate::error::{AppError, AppResult};
-use crate::mail::{self, Email};
+use crate::mail::templates::{CaseDeadlineNear, CaseExpired};
 
 pub const WARN_DAYS_BEFORE: i64 = 5;
 
@@ -83,35 +84,37 @@ pub async fn watch(
             .filter(|u| u.active)
             .and_then(|u| EmailAddress::parse(&u.email).ok().map(|to| (u, to)))
         {
-            let mut context = serde_json::json!({
-                "name": clerk.name,
-                "court_case_number": case.court_case_number,
-                "mediation_deadline": case.mediation_deadline.to_string(),
-                "case_link": case_link(settings, case.id),
-            });
-            if !past {
-                context["days_left"] = days_left.into();
-                context["status"] = case.status.as_str().into();
+            let addressee = Addressee {
+                address: &to,
+                name: &clerk.name,
+                language: Language::stored(&clerk.language),
+            };
+            let (name, court_case_number, mediation_deadline, case_link) = (
+                clerk.name.clone(),
+                case.court_case_number.clone(),
+                case.mediation_deadline.to_string(),
+                case_link(settings, case.id),
+            );
+            if past {
+                let context = CaseExpired {
+                    name,
+                    court_case_number,
+                    mediation_deadline,
+                    case_link,
+                };
+                emails::send_case_expired(&txn, settings, case.id, addressee, context).await?;
+            } else {
+                let context = CaseDeadlineNear {
+                    name,
+                    court_case_number,
+                    mediation_deadline,
+                    case_link,
+                    days_left,
+                    status: case.status.as_str().to_owned(),
+                };
+                emails::send_case_deadline_near(&txn, settings, case.id, addressee, context)
+                    .await?;
             }
-            mail::enqueue(
-                &txn,
-                settings,
-                Email {
-                    template: if past {
-                        "case_expired"
-                    } else {
-                        "case_deadline_near"
-                    },
-                    to: &to,
-                    to_name: &clerk.name,
-                    language: Language::stored(&clerk.language),
-                    context,
-                    case_id: Some(case.id),
-                    session_id: None,
-                    calendar: None,
-                },
-            )
-            .await?;
         }
         txn.commit().await?;
         if past {

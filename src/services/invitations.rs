@@ -17,6 +17,7 @@ use uuid::Uuid;
 
 use super::audit::{self, Actor, Entry};
 use super::cases::{self, CaseRecord};
+use super::emails::{self, Addressee};
 use super::links::LinkKey;
 use super::records::{self, Case, Invitation, Party, Session};
 use super::users;
@@ -27,7 +28,8 @@ use crate::domain::case::PartyRole;
 use crate::domain::session::{PartStat, SessionFormat, SessionStatus};
 use crate::domain::{EmailAddress, Language, TimeZoneName};
 use crate::error::{AppError, AppResult};
-use crate::mail::{self, CalendarPart, Email};
+use crate::mail::CalendarPart;
+use crate::mail::templates::{SessionCancelled, SessionInvitation};
 
 /// "2026-12-03 10:00 (Asia/Almaty)".
 pub fn local_time(at: DateTime<Utc>, tz: Tz) -> String {
@@ -297,7 +299,6 @@ pub(crate) async fn send<C: ConnectionTrait>(
         Change::Booked | Change::Moved => Method::Request,
         Change::Cancelled { .. } => Method::Cancel,
     };
-    let mut emails = Vec::with_capacity(recipients.len());
     let mut addresses = Vec::with_capacity(recipients.len());
     for r in recipients {
         // Addresses were checked when stored; one that no longer parses
@@ -307,46 +308,55 @@ pub(crate) async fn send<C: ConnectionTrait>(
         };
         addresses.push((to, r));
     }
+    let about = (occasion.case.id, session.id);
+    let mut invitations = Vec::new();
+    let mut cancellations = Vec::new();
     for (to, r) in &addresses {
-        let ics = calendar_of(settings, occasion, r, method)?;
-        let party_link = r.party_link.clone().unwrap_or_default();
-        let (template, context) = match change {
-            Change::Booked | Change::Moved => (
-                "session_invitation",
-                serde_json::json!({
-                    "name": r.name,
-                    "court_case_number": occasion.case.court_case_number,
-                    "starts_local": starts_local,
-                    "duration_minutes": minutes,
-                    "location": occasion.location,
-                    "moved": matches!(change, Change::Moved),
-                    "format": session.format.as_str(),
-                    "party_link": party_link,
-                }),
-            ),
-            Change::Cancelled { reason } => (
-                "session_cancelled",
-                serde_json::json!({
-                    "name": r.name,
-                    "court_case_number": occasion.case.court_case_number,
-                    "starts_local": starts_local,
-                    "reason": reason,
-                    "party_link": party_link,
-                }),
-            ),
+        let calendar = CalendarPart {
+            method,
+            ics: calendar_of(settings, occasion, r, method)?,
         };
-        emails.push(Email {
-            template,
-            to,
-            to_name: &r.name,
+        let addressee = Addressee {
+            address: to,
+            name: &r.name,
             language: r.language,
-            context,
-            case_id: Some(occasion.case.id),
-            session_id: Some(session.id),
-            calendar: Some(CalendarPart { method, ics }),
-        });
+        };
+        let (name, court_case_number, starts_local, party_link) = (
+            r.name.clone(),
+            occasion.case.court_case_number.clone(),
+            starts_local.clone(),
+            r.party_link.clone().unwrap_or_default(),
+        );
+        match change {
+            Change::Booked | Change::Moved => invitations.push((
+                addressee,
+                SessionInvitation {
+                    name,
+                    court_case_number,
+                    starts_local,
+                    duration_minutes: minutes,
+                    location: occasion.location.clone(),
+                    moved: matches!(change, Change::Moved),
+                    format: session.format.as_str().to_owned(),
+                    party_link,
+                },
+                calendar,
+            )),
+            Change::Cancelled { reason } => cancellations.push((
+                addressee,
+                SessionCancelled {
+                    name,
+                    court_case_number,
+                    starts_local,
+                    reason: reason.to_owned(),
+                    party_link,
+                },
+                calendar,
+            )),
+        }
     }
-    mail::enqueue_many(db, settings, emails).await?;
+    emails::send_session_invitations(db, settings, about, invitations).await?;
+    emails::send_session_cancellations(db, settings, about, cancellations).await?;
     Ok(())
 }
 

@@ -14,6 +14,7 @@ pub mod certification;
 pub mod courts;
 pub mod deadlines;
 pub mod delivery;
+pub mod emails;
 pub mod feed;
 pub mod idempotency;
 pub mod invitations;

@@ -7,8 +7,8 @@
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ColumnTrait, DatabaseConnection, EntityTrait, FromQueryResult, PaginatorTrait, QueryFilter,
-    QuerySelect,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, FromQueryResult, PaginatorTrait,
+    QueryFilter, QuerySelect, Set,
 };
 use uuid::Uuid;
 
@@ -17,6 +17,7 @@ use super::page::{self, PageRequest};
 use crate::db::{begin_write, now};
 use crate::domain::outbox::DeliveryStatus;
 use crate::error::{AppError, AppResult};
+use crate::mail::Composed;
 
 use entity::outbox_messages::{Column, Entity};
 
@@ -33,6 +34,46 @@ pub struct OutboxRow {
     pub next_attempt_at: DateTime<Utc>,
     pub sent_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
+    pub case_id: Option<Uuid>,
+    pub session_id: Option<Uuid>,
+}
+
+/// Writes composed messages to the outbox inside `db` (a transaction), in
+/// order, one multi-row insert per hundred.
+pub(crate) async fn insert<C: ConnectionTrait>(db: &C, messages: Vec<Outgoing>) -> AppResult<()> {
+    let at = now();
+    let mut rows = messages
+        .into_iter()
+        .map(|m| entity::outbox_messages::ActiveModel {
+            id: Set(m.id),
+            kind: Set(m.composed.kind.to_owned()),
+            recipient: Set(m.composed.recipient),
+            subject: Set(m.composed.subject),
+            raw_message: Set(m.composed.raw),
+            case_id: Set(m.case_id),
+            session_id: Set(m.session_id),
+            status: Set(DeliveryStatus::Pending.as_str().to_owned()),
+            attempts: Set(0),
+            next_attempt_at: Set(at),
+            lease_until: Set(None),
+            last_error: Set(None),
+            message_id: Set(m.composed.message_id),
+            created_at: Set(at),
+            sent_at: Set(None),
+        })
+        .peekable();
+    while rows.peek().is_some() {
+        Entity::insert_many(rows.by_ref().take(100))
+            .exec_without_returning(db)
+            .await?;
+    }
+    Ok(())
+}
+
+/// A composed message and what it is about.
+pub(crate) struct Outgoing {
+    pub id: Uuid,
+    pub composed: Composed,
     pub case_id: Option<Uuid>,
     pub session_id: Option<Uuid>,
 }

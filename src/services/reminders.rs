@@ -11,13 +11,14 @@
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
 
+use super::emails::{self, Addressee};
 use super::invitations::{local_time, location, recipients_of, zone_of};
 use crate::config::Settings;
 use crate::db::{begin_write, new_id, now};
 use crate::domain::EmailAddress;
 use crate::domain::session::{SessionStatus, due_reminder};
 use crate::error::AppResult;
-use crate::mail::{self, Email};
+use crate::mail::templates::SessionReminder;
 use crate::services::records::Session;
 
 /// Sends the reminders due at `at`; returns how many were written.
@@ -80,25 +81,22 @@ pub async fn send_due(
             }
             .insert(&txn)
             .await?;
-            mail::enqueue(
+            emails::send_session_reminder(
                 &txn,
                 settings,
-                Email {
-                    template: "session_reminder",
-                    to: &to,
-                    to_name: &r.name,
+                (case.id, session.id),
+                Addressee {
+                    address: &to,
+                    name: &r.name,
                     language: r.language,
-                    context: serde_json::json!({
-                        "name": r.name,
-                        "court_case_number": case.court_case_number,
-                        "starts_local": local_time(session.starts_at, tz),
-                        "duration_minutes": (session.ends_at - session.starts_at).num_minutes(),
-                        "location": place,
-                        "party_link": r.party_link.clone().unwrap_or_default(),
-                    }),
-                    case_id: Some(case.id),
-                    session_id: Some(session.id),
-                    calendar: None,
+                },
+                SessionReminder {
+                    name: r.name.clone(),
+                    court_case_number: case.court_case_number.clone(),
+                    starts_local: local_time(session.starts_at, tz),
+                    duration_minutes: (session.ends_at - session.starts_at).num_minutes(),
+                    location: place.clone(),
+                    party_link: r.party_link.clone().unwrap_or_default(),
                 },
             )
             .await?;
