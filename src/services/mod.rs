@@ -1,8 +1,11 @@
-//! Use cases. Each public function owns its transaction, calls into `domain/`
-//! for rules, and writes the audit row (and, later, outbox messages) in that same
+//! Use cases, and the only place with SQL. Each public function owns its
+//! transaction (begun with `db::begin_write`), calls into `domain/` for
+//! rules, and writes the audit row and its emails (`emails`) in that same
 //! transaction.
 //!
-//! Rule: handlers call services; services never see HTTP types.
+//! Rule: handlers, jobs and the command line call services; services never
+//! see HTTP types, and return their own types (`records`, and the record
+//! types of each module), never a handler's view.
 
 pub mod access;
 pub mod assignments;
