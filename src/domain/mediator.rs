@@ -22,6 +22,12 @@ macro_rules! string_enum {
                     $($name::$variant => $text),+
                 }
             }
+
+            /// The value written exactly as `raw` (no trimming), for request
+            /// fields whose own message names the choices.
+            pub fn exactly(raw: &str) -> Option<Self> {
+                Self::ALL.iter().copied().find(|v| v.as_str() == raw)
+            }
         }
 
         impl ::std::str::FromStr for $name {

@@ -96,12 +96,9 @@ async fn list_outbox(
         .as_deref()
         .filter(|s| !s.is_empty())
         .map(|s| {
-            s.parse::<DeliveryStatus>()
-                .ok()
-                .filter(|status| status.as_str() == s)
-                .ok_or_else(|| {
-                    AppError::field("status", "must be pending, sending, sent or failed")
-                })
+            DeliveryStatus::exactly(s).ok_or_else(|| {
+                AppError::field("status", "must be pending, sending, sent or failed")
+            })
         })
         .transpose()?;
     let page = PageRequest::parse(q.limit, q.cursor.as_deref())?;

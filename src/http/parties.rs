@@ -206,11 +206,7 @@ async fn answer_invitation(
     } else {
         super::extract::parse_json(&body)?
     };
-    let partstat = rsvp
-        .response
-        .parse::<RsvpAnswer>()
-        .ok()
-        .filter(|a| a.as_str() == rsvp.response)
+    let partstat = RsvpAnswer::exactly(&rsvp.response)
         .ok_or_else(|| AppError::field("response", "must be accepted, declined or tentative"))?
         .partstat();
     let note = rsvp

@@ -189,12 +189,7 @@ async fn book_session(
     let format = body.format.as_deref().and_then(|format| {
         f.check(
             "format",
-            // Exactly as written: the enum's own parsing would trim.
-            format
-                .parse::<SessionFormat>()
-                .ok()
-                .filter(|f| f.as_str() == format)
-                .ok_or_else(|| "must be joint or separate".to_owned()),
+            SessionFormat::exactly(format).ok_or_else(|| "must be joint or separate".to_owned()),
         )
     });
     f.finish()?;

@@ -263,12 +263,3 @@ pub async fn language_of<C: ConnectionTrait>(db: &C, user_id: Option<Uuid>) -> A
         .await?
         .map_or(Language::FALLBACK, |u| Language::stored(&u.language)))
 }
-
-/// Whether any admin exists (the CLI uses this to explain a first start).
-pub async fn any_admin(db: &DatabaseConnection) -> AppResult<bool> {
-    Ok(entity::users::Entity::find()
-        .filter(entity::users::Column::Role.eq(Role::Admin.as_str()))
-        .one(db)
-        .await?
-        .is_some())
-}
