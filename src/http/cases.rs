@@ -2,7 +2,6 @@
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
@@ -14,6 +13,7 @@ use uuid::Uuid;
 use super::auth::Auth;
 use super::extract::{ApiJson, ApiPath, ApiQuery};
 use super::list::{ListParams, ListResponse};
+use super::response::created;
 use crate::domain::case::{
     CaseCategory, CaseNumber, CaseStatus, LegalCapacity, PartyRole, default_session_format,
 };
@@ -400,11 +400,7 @@ async fn refer_case(
     )
     .await?;
     let location = format!("/api/v1/cases/{}", record.case.id);
-    Ok((
-        StatusCode::CREATED,
-        [(header::LOCATION, location)],
-        Json(CaseView::from(record)),
-    ))
+    Ok(created(location, CaseView::from(record)))
 }
 
 #[derive(Deserialize, IntoParams)]

@@ -2,7 +2,6 @@
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -14,6 +13,7 @@ use uuid::Uuid;
 use super::auth::{Admin, Auth, VisibleCourt};
 use super::extract::{ApiJson, ApiQuery};
 use super::list::{ListParams, ListResponse};
+use super::response::created;
 use crate::domain::primitives::parse_name;
 use crate::domain::{CourtCode, Language, TimeZoneName};
 use crate::error::{AppResult, Fields, Problem, checked};
@@ -186,11 +186,7 @@ async fn create_court(
     )
     .await?;
     let location = format!("/api/v1/courts/{}", court.id);
-    Ok((
-        StatusCode::CREATED,
-        [(header::LOCATION, location)],
-        Json(CourtView::from(court)),
-    ))
+    Ok(created(location, CourtView::from(court)))
 }
 
 /// Courts the caller may see: all for an admin, their own for a clerk.
@@ -276,11 +272,7 @@ async fn create_room(
     )
     .await?;
     let location = format!("/api/v1/courts/{}/rooms/{}", room.court_id, room.id);
-    Ok((
-        StatusCode::CREATED,
-        [(header::LOCATION, location)],
-        Json(RoomView::from(room)),
-    ))
+    Ok(created(location, RoomView::from(room)))
 }
 
 /// Rooms of a court (admin, or a clerk of that court).

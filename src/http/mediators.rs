@@ -17,6 +17,7 @@ use uuid::Uuid;
 use super::auth::{Admin, Auth};
 use super::extract::{ApiJson, ApiPath, ApiQuery, parse_json};
 use super::list::ListResponse;
+use super::response::created;
 use crate::calendar::fetch::fetch_ics;
 use crate::domain::iin::IinBin;
 use crate::domain::mediator::{
@@ -108,14 +109,14 @@ fn view(state: &AppState, r: MediatorRecord, access: Access) -> MediatorView {
         email: m.email,
         user_id: m.user_id,
         registry_number: m.registry_number,
-        kind: m.kind,
+        kind: m.kind.as_str().to_owned(),
         certified_until: m.certified_until,
         specialties: r.specialties,
         languages: r.languages,
         court_ids: r.court_ids,
         max_active_cases: m.max_active_cases,
         timezone: m.timezone,
-        status: m.status,
+        status: m.status.as_str().to_owned(),
         created_at: m.created_at,
         updated_at: m.updated_at,
     }
@@ -233,11 +234,7 @@ async fn create_mediator(
     f.finish()?;
     let record = mediators::create(&state.db, &caller, checked(input)?).await?;
     let location = format!("/api/v1/mediators/{}", record.mediator.id);
-    Ok((
-        StatusCode::CREATED,
-        [(header::LOCATION, location)],
-        Json(view(&state, record, Access::Manage)),
-    ))
+    Ok(created(location, view(&state, record, Access::Manage)))
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -493,11 +490,7 @@ async fn add_time_off(
     f.finish()?;
     let row = time_off::add(&state.db, &caller, id, checked(span)?, note).await?;
     let location = format!("/api/v1/mediators/{id}/time-off/{}", row.id);
-    Ok((
-        StatusCode::CREATED,
-        [(header::LOCATION, location)],
-        Json(TimeOffView::from(row)),
-    ))
+    Ok(created(location, TimeOffView::from(row)))
 }
 
 /// Removes time off (the mediator, admin).
@@ -597,11 +590,7 @@ async fn add_conflict(
     f.finish()?;
     let row = conflicts::add(&state.db, &caller, id, iin, name, note).await?;
     let location = format!("/api/v1/mediators/{id}/conflicts/{}", row.id);
-    Ok((
-        StatusCode::CREATED,
-        [(header::LOCATION, location)],
-        Json(ConflictView::from(row)),
-    ))
+    Ok(created(location, ConflictView::from(row)))
 }
 
 // ---- external calendar -------------------------------------------------------------

@@ -14,6 +14,7 @@ pub mod mediators;
 pub mod openapi;
 pub mod outbox;
 pub mod parties;
+pub mod response;
 pub mod sessions;
 pub mod tokens;
 pub mod users;

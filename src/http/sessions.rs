@@ -2,7 +2,6 @@
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -14,6 +13,7 @@ use uuid::Uuid;
 use super::auth::Auth;
 use super::cases::parse_reason;
 use super::extract::{ApiJson, ApiPath};
+use super::response::created;
 use crate::domain::session::SessionFormat;
 use crate::error::{AppError, AppResult, Fields, Problem};
 use crate::services::sessions::{self, Booking, Move, Place, SessionRecord};
@@ -210,11 +210,7 @@ async fn book_session(
     )
     .await?;
     let location = format!("/api/v1/sessions/{}", record.session.id);
-    Ok((
-        StatusCode::CREATED,
-        [(header::LOCATION, location)],
-        Json(SessionView::from(record)),
-    ))
+    Ok(created(location, SessionView::from(record)))
 }
 
 /// A session with each recipient's invitation and answer (as the case).

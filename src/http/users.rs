@@ -2,7 +2,6 @@
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -14,6 +13,7 @@ use uuid::Uuid;
 use super::auth::{Admin, Auth};
 use super::extract::{ApiJson, ApiPath, ApiQuery};
 use super::list::ListResponse;
+use super::response::created;
 use crate::domain::primitives::parse_name;
 use crate::domain::{Language, Role, password};
 use crate::error::{AppResult, Fields, Problem};
@@ -111,11 +111,7 @@ async fn create_user(
     })?;
     let user = users::create(&state.db, Actor::User(caller.user_id), new).await?;
     let location = format!("/api/v1/users/{}", user.id);
-    Ok((
-        StatusCode::CREATED,
-        [(header::LOCATION, location)],
-        Json(UserView::from(user)),
-    ))
+    Ok(created(location, UserView::from(user)))
 }
 
 /// User accounts, optionally of one court or role (admin).

@@ -8,7 +8,7 @@
 
 use std::collections::BTreeSet;
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
     QueryOrder, Set,
@@ -23,7 +23,7 @@ use super::page::{self, PageRequest};
 use crate::db::{begin_write, new_id, now};
 use crate::domain::mediator::{MediatorKind, MediatorStatus, Specialty};
 use crate::domain::{EmailAddress, Language, Role, TimeZoneName};
-use crate::error::{AppError, AppResult, unique_violation};
+use crate::error::{AppError, AppResult, stored, unique_violation};
 
 /// A registry entry as given by an admin or an import row, already valid.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -42,10 +42,57 @@ pub struct MediatorInput {
     pub status: MediatorStatus,
 }
 
+/// A registry entry as stored.
+#[derive(Debug, Clone)]
+pub struct Mediator {
+    pub id: Uuid,
+    pub user_id: Option<Uuid>,
+    pub name: String,
+    pub email: String,
+    pub registry_number: String,
+    pub kind: MediatorKind,
+    pub certified_until: NaiveDate,
+    pub max_active_cases: i32,
+    /// IANA zone name.
+    pub timezone: String,
+    pub status: MediatorStatus,
+    /// The secret of the private calendar feed.
+    pub feed_secret: String,
+    pub external_calendar_url: Option<String>,
+    pub external_calendar_error: Option<String>,
+    pub external_calendar_fetched_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl TryFrom<entity::mediators::Model> for Mediator {
+    type Error = AppError;
+    fn try_from(m: entity::mediators::Model) -> AppResult<Self> {
+        Ok(Self {
+            kind: stored("reading a mediator's kind", &m.kind)?,
+            status: stored("reading a mediator's status", &m.status)?,
+            id: m.id,
+            user_id: m.user_id,
+            name: m.name,
+            email: m.email,
+            registry_number: m.registry_number,
+            certified_until: m.certified_until,
+            max_active_cases: m.max_active_cases,
+            timezone: m.timezone,
+            feed_secret: m.feed_secret,
+            external_calendar_url: m.external_calendar_url,
+            external_calendar_error: m.external_calendar_error,
+            external_calendar_fetched_at: m.external_calendar_fetched_at,
+            created_at: m.created_at,
+            updated_at: m.updated_at,
+        })
+    }
+}
+
 /// A mediator with the lists kept in their own tables.
 #[derive(Debug, Clone)]
 pub struct MediatorRecord {
-    pub mediator: entity::mediators::Model,
+    pub mediator: Mediator,
     pub specialties: Vec<String>,
     pub languages: Vec<String>,
     pub court_ids: Vec<Uuid>,
@@ -80,7 +127,7 @@ pub(crate) async fn load_lists<C: ConnectionTrait>(
         .map(|s| s.court_id)
         .collect();
     Ok(MediatorRecord {
-        mediator: m,
+        mediator: m.try_into()?,
         specialties,
         languages,
         court_ids,
@@ -250,7 +297,7 @@ pub(crate) fn as_input(r: &MediatorRecord) -> Option<MediatorInput> {
         email: EmailAddress::parse(&m.email).ok()?,
         user_id: m.user_id,
         registry_number: m.registry_number.clone(),
-        kind: m.kind.parse().ok()?,
+        kind: m.kind,
         certified_until: m.certified_until,
         specialties: r
             .specialties
@@ -261,7 +308,7 @@ pub(crate) fn as_input(r: &MediatorRecord) -> Option<MediatorInput> {
         court_ids: r.court_ids.iter().copied().collect(),
         max_active_cases: m.max_active_cases,
         timezone: TimeZoneName::parse(&m.timezone).ok()?,
-        status: m.status.parse().ok()?,
+        status: m.status,
     })
 }
 
