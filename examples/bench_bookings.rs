@@ -52,14 +52,15 @@ use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 use chrono_tz::Tz;
 use clap::Parser;
 use kelisim::config::Settings;
-use kelisim::domain::case::{CaseCategory, LegalCapacity, PartyRole};
+use kelisim::domain::case::{CaseCategory, CaseNumber, LegalCapacity, PartyRole};
 use kelisim::domain::mediator::{MediatorKind, MediatorStatus, Specialty};
+use kelisim::domain::primitives::FreeText;
 use kelisim::domain::slots::WeeklyInterval;
 use kelisim::domain::{CourtCode, EmailAddress, Language, Role, TimeZoneName};
 use kelisim::services::assignments::{self, Answer};
 use kelisim::services::audit::Actor;
 use kelisim::services::auth::Caller;
-use kelisim::services::availability::CalendarCache;
+use kelisim::services::availability::{self, cache::CalendarCache};
 use kelisim::services::cases::{self, NewCase, NewParty};
 use kelisim::services::courts::{self, NewCourt};
 use kelisim::services::mediators::{self, MediatorInput};
@@ -255,7 +256,7 @@ async fn user(
     email: &str,
     role: Role,
     court_id: Option<Uuid>,
-) -> anyhow::Result<entity::users::Model> {
+) -> anyhow::Result<users::User> {
     users::create(
         db,
         Actor::System,
@@ -294,7 +295,7 @@ async fn seed(
 ) -> anyhow::Result<World> {
     let tz = chrono_tz::Asia::Almaty;
     let admin = user(db, "bench-admin@kelisim.test", Role::Admin, None).await?;
-    let admin = Caller::without_token(&admin, Role::Admin);
+    let admin = admin.caller();
     let court = courts::create(
         db,
         &admin,
@@ -308,7 +309,7 @@ async fn seed(
     .await
     .map_err(app)?;
     let clerk = user(db, "bench-clerk@kelisim.test", Role::Clerk, Some(court.id)).await?;
-    let clerk = Caller::without_token(&clerk, Role::Clerk);
+    let clerk = clerk.caller();
     let today = Utc::now().with_timezone(&tz).date_naive();
     let cache = CalendarCache::default();
     let all_week: Vec<WeeklyInterval> = (1..=7u8)
@@ -349,7 +350,7 @@ async fn seed(
         .await
         .map_err(app)?
         .mediator;
-        mediators::set_weekly(db, &admin, mediator.id, all_week.clone())
+        availability::hours::set_weekly(db, &admin, mediator.id, all_week.clone())
             .await
             .map_err(app)?;
         for (c, out) in cases_out.iter_mut().enumerate() {
@@ -359,9 +360,14 @@ async fn seed(
                 &clerk,
                 NewCase {
                     court_id: court.id,
-                    court_case_number: format!("2-{:04}/2027", i * cases_per_mediator + c + 1),
+                    court_case_number: CaseNumber::parse(&format!(
+                        "2-{:04}/2027",
+                        i * cases_per_mediator + c + 1
+                    ))
+                    .map_err(anyhow::Error::msg)?,
                     category: CaseCategory::Civil,
-                    summary: "Dispute over a loan between neighbours".into(),
+                    summary: FreeText::parse("Dispute over a loan between neighbours", 5000)
+                        .map_err(anyhow::Error::msg)?,
                     language: Language::Ru,
                     mediation_deadline: today + Duration::days(3 * 365),
                     minors_involved: false,
@@ -395,15 +401,9 @@ async fn seed(
             )
             .await
             .map_err(app)?;
-            assignments::answer(
-                db,
-                settings,
-                &Caller::without_token(&login, Role::Mediator),
-                case.case.id,
-                Answer::Accept,
-            )
-            .await
-            .map_err(app)?;
+            assignments::answer(db, settings, &login.caller(), case.case.id, Answer::Accept)
+                .await
+                .map_err(app)?;
             out.push((case.case.id, mediator.id));
         }
     }

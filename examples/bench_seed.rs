@@ -407,7 +407,7 @@ async fn profile(
 ) -> anyhow::Result<serde_json::Value> {
     use kelisim::domain::slots::SlotRules;
     use kelisim::services::auth;
-    use kelisim::services::availability::{self, CalendarCache};
+    use kelisim::services::availability::cache::{self as availability, CalendarCache};
 
     let limiter = auth::LoginLimiter::new(1000, std::time::Duration::from_secs(300));
     let token = auth::issue_token(

@@ -9,9 +9,10 @@ use clap::{Parser, Subcommand};
 use uuid::Uuid;
 
 use crate::config::Settings;
-use crate::http::users::{CreateUser, parse_new_user};
+use crate::mail::transport::Transport;
 use crate::services::audit::Actor;
-use crate::{Application, db, demo, mail, migrate, services, shutdown_signal, telemetry};
+use crate::services::users::{NewUser, NewUserInput};
+use crate::{Application, db, demo, migrate, services, shutdown_signal, telemetry};
 
 /// Kelisim: courts refer disputes to mediation; Kelisim matches mediators,
 /// schedules sessions, sends calendar invitations and records outcomes.
@@ -134,8 +135,17 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             eprintln!("loading the demo data…");
             let summary = demo::load(&conn, &settings).await?;
+            // Written into the spool folder now, so that the emails of the
+            // demo can be read before the service first runs.
             let spooled = if settings.smtp().is_none() {
-                Some(write_to_spool(&conn, &settings).await?)
+                std::fs::create_dir_all(&settings.mail_spool_dir).with_context(|| {
+                    format!(
+                        "creating the mail spool folder {}",
+                        settings.mail_spool_dir.display()
+                    )
+                })?;
+                let transport = Transport::from_settings(&settings)?;
+                Some(services::delivery::drain(&conn, &settings, &transport).await?)
             } else {
                 None
             };
@@ -209,7 +219,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 .read_to_string(&mut password)
                 .context("reading the password from standard input")?;
             let password = password.lines().next().unwrap_or_default().to_owned();
-            let new = parse_new_user(CreateUser {
+            let new = NewUser::parse(NewUserInput {
                 email,
                 name,
                 role,
@@ -227,32 +237,6 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
     }
-}
-
-/// Writes every pending message into the spool folder now, so that the
-/// emails of the demo can be read before the service first runs.
-async fn write_to_spool(
-    conn: &sea_orm::DatabaseConnection,
-    settings: &Settings,
-) -> anyhow::Result<usize> {
-    std::fs::create_dir_all(&settings.mail_spool_dir).with_context(|| {
-        format!(
-            "creating the mail spool folder {}",
-            settings.mail_spool_dir.display()
-        )
-    })?;
-    let transport = mail::delivery::Transport::from_settings(settings)?;
-    let mut written = 0;
-    // A round takes a batch; stop when one writes nothing (all done, or a
-    // failure that the service retries later).
-    for _ in 0..1000 {
-        let n = mail::delivery::deliver_due(conn, settings, &transport).await?;
-        if n == 0 {
-            break;
-        }
-        written += n;
-    }
-    Ok(written)
 }
 
 fn print_demo(settings: &Settings, s: &demo::DemoSummary, spooled: Option<usize>) {

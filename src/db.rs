@@ -1,12 +1,19 @@
 //! Opening the database: embedded SQLite (WAL, synchronous FULL, foreign keys
-//! on, busy timeout) or PostgreSQL, chosen by the URL alone.
+//! on, busy timeout) or PostgreSQL, chosen by the URL alone; and the two
+//! values every stored row takes from here, [`now`] and [`new_id`].
+//!
+//! Rule: this module depends on nothing of the application but its
+//! settings, so that every layer may stamp rows without an import cycle.
 
 use std::str::FromStr;
 use std::time::Duration;
 
 use anyhow::Context;
 use sea_orm::sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
-use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection};
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbErr,
+    SqliteTransactionMode, TransactionOptions, TransactionTrait,
+};
 
 use crate::config::Settings;
 
@@ -52,7 +59,78 @@ pub async fn connect(settings: &Settings) -> anyhow::Result<DatabaseConnection> 
     Ok(db)
 }
 
+/// Begins a transaction that will write. On SQLite it takes the write lock
+/// at once (`BEGIN IMMEDIATE`), waiting its turn under the busy timeout: a
+/// transaction that reads first and writes later cannot wait for the lock,
+/// SQLite refuses its first write at once ("database is locked") whenever
+/// another connection holds the lock or has written since its read, which
+/// turned an ordinary race with another writer (a delivery round, another
+/// request) into a 500. PostgreSQL ignores the mode.
+pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
+    db.begin_with_options(TransactionOptions {
+        sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+        ..TransactionOptions::default()
+    })
+    .await
+}
+
 /// Readiness: the database answers a trivial query.
 pub async fn ping(db: &DatabaseConnection) -> bool {
     db.execute_unprepared("SELECT 1").await.is_ok()
+}
+
+/// The current instant, truncated to microseconds so that what is stored and
+/// what is returned agree on both databases.
+pub fn now() -> chrono::DateTime<chrono::Utc> {
+    use chrono::SubsecRound;
+    chrono::Utc::now().trunc_subsecs(6)
+}
+
+/// A new time-ordered id: ordering by id is ordering by creation.
+pub fn new_id() -> uuid::Uuid {
+    uuid::Uuid::now_v7()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn sqlite(dir: &std::path::Path) -> DatabaseConnection {
+        let settings = Settings {
+            database_url: format!("sqlite://{}", dir.join("t.db").display()),
+            database_max_connections: 2,
+            ..Settings::default()
+        };
+        let db = connect(&settings).await.expect("connect");
+        db.execute_unprepared("CREATE TABLE t (n INTEGER)")
+            .await
+            .expect("create");
+        db
+    }
+
+    #[tokio::test]
+    async fn a_write_that_reads_first_waits_for_another_writer_instead_of_failing() {
+        let dir = tempfile::tempdir().expect("dir");
+        let db = sqlite(dir.path()).await;
+        // Another writer holds the lock for a moment.
+        let other = begin_write(&db).await.expect("first writer");
+        other
+            .execute_unprepared("INSERT INTO t VALUES (1)")
+            .await
+            .expect("insert");
+        let db2 = db.clone();
+        let second = tokio::spawn(async move {
+            let txn = begin_write(&db2).await?;
+            txn.execute_unprepared("SELECT count(*) FROM t").await?;
+            txn.execute_unprepared("INSERT INTO t VALUES (2)").await?;
+            txn.commit().await
+        });
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        other.commit().await.expect("first commit");
+
+        second
+            .await
+            .expect("joined")
+            .expect("the second write waited");
+    }
 }

@@ -10,34 +10,38 @@
 //! even with an SMTP server configured. The same load on two fresh databases
 //! gives the same counts.
 //!
-//! Rule: this module only calls `services` (and the deadline job); it never
+//! Rule: this module only calls `services`; it never
 //! writes a table itself.
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use anyhow::{Context, anyhow, bail};
+use anyhow::{anyhow, bail};
 use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Timelike, Utc};
 use chrono_tz::Tz;
-use sea_orm::{DatabaseConnection, EntityTrait, PaginatorTrait};
+use sea_orm::DatabaseConnection;
 use uuid::Uuid;
 
 use crate::config::Settings;
-use crate::domain::case::{CaseCategory, LegalCapacity, PartyRole};
+use crate::db::now;
+use crate::domain::case::{CaseCategory, CaseNumber, LegalCapacity, PartyRole};
 use crate::domain::iin::IinBin;
-use crate::domain::mediator::{MediatorKind, MediatorStatus, Specialty};
+use crate::domain::mediator::{MediatorKind, MediatorStatus, Specialty, TimeOffSpan};
+use crate::domain::primitives::{FreeText, Phone, Reason};
+use crate::domain::session::SessionFormat;
 use crate::domain::slots::parse_weekly;
 use crate::domain::{CourtCode, EmailAddress, Language, Role, TimeZoneName};
 use crate::error::{AppError, AppResult};
 use crate::services::assignments::{self, Answer};
 use crate::services::audit::Actor;
 use crate::services::auth::Caller;
-use crate::services::availability::{self, CalendarCache};
+use crate::services::availability::{self, cache, cache::CalendarCache};
 use crate::services::cases::{self, CaseRecord, NewCase, NewParty};
-use crate::services::courts::{self, NewCourt, NewRoom};
+use crate::services::courts::{self, Court, NewCourt, NewRoom};
 use crate::services::mediators::{self, MediatorInput};
+use crate::services::records::Party;
 use crate::services::sessions::{self, Booking, Place, SessionRecord};
-use crate::services::users::{self, NewUser};
-use crate::services::{links, now};
+use crate::services::users::{self, NewUser, User};
+use crate::services::{links, outbox};
 
 /// The password of every demo account. Printed on purpose: it is a demo.
 pub const PASSWORD: &str = "demo-password-2026";
@@ -79,10 +83,9 @@ pub struct DemoSummary {
 
 /// How many courts the database already holds; [`load`] runs only on none.
 pub async fn existing_courts(db: &DatabaseConnection) -> anyhow::Result<u64> {
-    entity::courts::Entity::find()
-        .count(db)
+    courts::count(db)
         .await
-        .context("reading the courts")
+        .doing(|| "counting the courts".into())
 }
 
 /// Loads the demo data set into an empty database (one with no court).
@@ -132,7 +135,7 @@ struct Demo<'a> {
     /// Today in Almaty.
     today: NaiveDate,
     /// Court key ("ALM", "AST") → court.
-    courts: BTreeMap<&'static str, entity::courts::Model>,
+    courts: BTreeMap<&'static str, Court>,
     /// Room name → room id.
     rooms: BTreeMap<&'static str, Uuid>,
     /// Court key → the clerk of that court.
@@ -167,6 +170,11 @@ impl<T> Doing<T> for AppResult<T> {
     fn doing(self, what: impl FnOnce() -> String) -> anyhow::Result<T> {
         self.map_err(|e| failed(&what(), e))
     }
+}
+
+/// A value of the demo's own, parsed as a person's input would be.
+fn demo_text<T>(raw: &str, parse: impl FnOnce(&str) -> Result<T, String>) -> anyhow::Result<T> {
+    parse(raw).map_err(|e| anyhow!("demo value {raw:?}: {e}"))
 }
 
 fn email(local: &str, domain: &str) -> anyhow::Result<EmailAddress> {
@@ -562,12 +570,7 @@ impl<'a> Demo<'a> {
     }
 
     /// Creates a staff account with the demo password and lists its login.
-    async fn user(
-        &mut self,
-        actor: Actor,
-        new: NewUser,
-        detail: String,
-    ) -> anyhow::Result<entity::users::Model> {
+    async fn user(&mut self, actor: Actor, new: NewUser, detail: String) -> anyhow::Result<User> {
         let address = new.email.clone();
         let role = new.role;
         let user = users::create(self.db, actor, new)
@@ -596,7 +599,7 @@ impl<'a> Demo<'a> {
                 "all courts, the registry, delivery".into(),
             )
             .await?;
-        Ok(Caller::without_token(&user, Role::Admin))
+        Ok(user.caller())
     }
 
     async fn courts(&mut self, admin: &Caller) -> anyhow::Result<()> {
@@ -689,8 +692,7 @@ impl<'a> Demo<'a> {
                     court_name,
                 )
                 .await?;
-            self.clerks
-                .insert(key, Caller::without_token(&user, Role::Clerk));
+            self.clerks.insert(key, user.caller());
         }
         Ok(())
     }
@@ -742,20 +744,15 @@ impl<'a> Demo<'a> {
             let weekly = parse_weekly(&spec.hours.items())
                 .map_err(|e| anyhow!("the hours of {}: {e:?}", spec.number))?;
             // A mediator keeps their own calendar when they have a login.
-            let keeper = login.as_ref().map_or_else(
-                || admin.clone(),
-                |u| Caller::without_token(u, Role::Mediator),
-            );
-            mediators::set_weekly(self.db, &keeper, id, weekly)
+            let keeper = login.as_ref().map_or_else(|| admin.clone(), |u| u.caller());
+            availability::hours::set_weekly(self.db, &keeper, id, weekly)
                 .await
                 .doing(|| format!("setting the hours of {}", spec.number))?;
             self.mediators.insert(
                 spec.number,
                 DemoMediator {
                     id,
-                    caller: login
-                        .as_ref()
-                        .map(|u| Caller::without_token(u, Role::Mediator)),
+                    caller: login.as_ref().map(|u| u.caller()),
                 },
             );
         }
@@ -764,7 +761,7 @@ impl<'a> Demo<'a> {
         // so matching excludes them from case 2-1102.
         let kovalev = self.mediator_login("MED-ALM-002")?.clone();
         let kovalev_id = self.mediator("MED-ALM-002")?.id;
-        mediators::add_conflict(
+        availability::conflicts::add(
             self.db,
             &kovalev,
             kovalev_id,
@@ -797,7 +794,9 @@ impl<'a> Demo<'a> {
             let keeper = mediator.caller.clone().unwrap_or_else(|| admin.clone());
             let starts_at = self.local(from_day, from_hour, 0)?;
             let ends_at = self.local(to_day, to_hour, 0)?;
-            mediators::add_time_off(self.db, &keeper, id, starts_at, ends_at, Some(note.into()))
+            let span = TimeOffSpan::new(starts_at, ends_at)
+                .map_err(|e| anyhow!("time off of {number}: {e}"))?;
+            availability::time_off::add(self.db, &keeper, id, span, Some(note.into()))
                 .await
                 .doing(|| format!("adding time off for {number}"))?;
         }
@@ -822,9 +821,9 @@ impl<'a> Demo<'a> {
             clerk,
             NewCase {
                 court_id: court.id,
-                court_case_number: spec.number,
+                court_case_number: demo_text(&spec.number, CaseNumber::parse)?,
                 category: spec.category,
-                summary: spec.summary.to_owned(),
+                summary: demo_text(spec.summary, |t| FreeText::parse(t, 5000))?,
                 language: spec.language,
                 mediation_deadline: self.today + Duration::days(spec.deadline_days),
                 minors_involved: spec.minors_involved,
@@ -879,7 +878,8 @@ impl<'a> Demo<'a> {
     }
 
     async fn withdraw(&self, court: &str, case: &CaseRecord, reason: &str) -> anyhow::Result<()> {
-        cases::withdraw(self.db, self.clerk(court)?, case.case.id, reason.into())
+        let reason = demo_text(reason, Reason::parse)?;
+        cases::withdraw(self.db, self.clerk(court)?, case.case.id, reason)
             .await
             .doing(|| format!("withdrawing case {}", case.case.court_case_number))?;
         Ok(())
@@ -887,7 +887,7 @@ impl<'a> Demo<'a> {
 
     /// The party confirms voluntary participation through their personal
     /// link (the one in their emails).
-    async fn confirm(&self, party: &entity::parties::Model) -> anyhow::Result<()> {
+    async fn confirm(&self, party: &Party) -> anyhow::Result<()> {
         let token = links::party_token(self.db, party.id)
             .await
             .doing(|| "reading a party's link".into())?;
@@ -909,13 +909,13 @@ impl<'a> Demo<'a> {
         number: &str,
         minutes: i64,
         places: &[Place],
-        format: Option<&str>,
+        format: Option<SessionFormat>,
         party_ids: Option<Vec<Uuid>>,
         after: DateTime<Utc>,
         (day, nth): (usize, usize),
     ) -> anyhow::Result<SessionRecord> {
         let mediator = self.mediator(number)?.id;
-        let calendar = availability::calendar(self.db, &self.cache, mediator)
+        let calendar = cache::calendar(self.db, &self.cache, mediator)
             .await
             .doing(|| format!("reading the calendar of {number}"))?
             .ok_or_else(|| anyhow!("no mediator {number}"))?;
@@ -950,7 +950,7 @@ impl<'a> Demo<'a> {
                         starts_at: *starts_at,
                         minutes,
                         place: place.clone(),
-                        format: format.map(str::to_owned),
+                        format,
                         party_ids: party_ids.clone(),
                     },
                 )
@@ -977,10 +977,10 @@ impl<'a> Demo<'a> {
         )
     }
 
-    fn party_of(case: &CaseRecord, role: PartyRole) -> anyhow::Result<&entity::parties::Model> {
+    fn party_of(case: &CaseRecord, role: PartyRole) -> anyhow::Result<&Party> {
         case.parties
             .iter()
-            .find(|p| p.role == role.as_str())
+            .find(|p| p.role == role)
             .ok_or_else(|| anyhow!("case {} has no {role}", case.case.court_case_number))
     }
 
@@ -1017,7 +1017,7 @@ impl<'a> Demo<'a> {
             parties: vec![
                 NewParty {
                     iin_bin: id_number("8503123", 412),
-                    phone: Some("+7 701 555 0101".into()),
+                    phone: Some(demo_text("+7 701 555 0101", Phone::parse)?),
                     ..party(Claimant, "Ахметжанов Руслан Серікұлы", "r.akhmetzhanov", Ru)?
                 },
                 party(Respondent, "Ермекова Дана Маратқызы", "d.yermekova", Kk)?,
@@ -1230,8 +1230,11 @@ impl<'a> Demo<'a> {
                 interpreter_needed: true,
                 parties: vec![
                     NewParty {
-                        accessibility_needs: Some("Wheelchair user: needs step-free access".into()),
-                        phone: Some("+7 777 555 0108".into()),
+                        accessibility_needs: Some(demo_text(
+                            "Wheelchair user: needs step-free access",
+                            |t| FreeText::parse(t, 1000),
+                        )?),
+                        phone: Some(demo_text("+7 777 555 0108", Phone::parse)?),
                         ..party(Claimant, "John Miller", "john.miller", En)?
                     },
                     NewParty {
@@ -1342,7 +1345,10 @@ impl<'a> Demo<'a> {
             &case,
             "MED-AST-002",
             Answer::Decline {
-                reason: "I advised the respondent's family in an earlier dispute".into(),
+                reason: demo_text(
+                    "I advised the respondent's family in an earlier dispute",
+                    Reason::parse,
+                )?,
             },
         )
         .await?;
@@ -1439,7 +1445,7 @@ impl<'a> Demo<'a> {
                 interpreter_needed: false,
                 parties: vec![
                     NewParty {
-                        phone: Some("+7 705 555 0210".into()),
+                        phone: Some(demo_text("+7 705 555 0210", Phone::parse)?),
                         ..party(Claimant, "Мұратова Жансая Ерікқызы", "zh.muratova", Kk)?
                     },
                     party(Respondent, "Мұратов Ерік Болатұлы", "ye.muratov", Kk)?,
@@ -1465,7 +1471,7 @@ impl<'a> Demo<'a> {
                 "MED-AST-003",
                 60,
                 &rooms,
-                Some("separate"),
+                Some(SessionFormat::Separate),
                 Some(vec![claimant.id]),
                 start,
                 (1, 0),
@@ -1479,7 +1485,7 @@ impl<'a> Demo<'a> {
             "MED-AST-003",
             60,
             &rooms,
-            Some("separate"),
+            Some(SessionFormat::Separate),
             Some(vec![respondent.id]),
             later,
             (0, 0),
@@ -1652,30 +1658,24 @@ impl<'a> Demo<'a> {
         // The deadline watch as it will run the day after tomorrow: case 10
         // (deadline tomorrow) expires, and its clerk is told. Every other
         // deadline is weeks away, so nothing else is touched.
-        crate::jobs::deadlines::run(self.db, self.settings, self.now + Duration::days(2))
+        crate::services::deadlines::watch(self.db, self.settings, self.now + Duration::days(2))
             .await
             .doing(|| "running the deadline watch".into())?;
         Ok(())
     }
 
     async fn summary(self) -> anyhow::Result<DemoSummary> {
-        let cases = entity::cases::Entity::find()
-            .all(self.db)
+        let cases_by_status = cases::count_by_status(self.db)
             .await
-            .context("reading the cases")?;
-        let mut cases_by_status = BTreeMap::new();
-        for c in &cases {
-            *cases_by_status.entry(c.status.clone()).or_insert(0) += 1;
-        }
-        let emails = entity::outbox_messages::Entity::find()
-            .count(self.db)
+            .doing(|| "counting the cases".into())?;
+        let emails = outbox::count(self.db)
             .await
-            .context("counting the outbox")?;
+            .doing(|| "counting the outbox".into())?;
         Ok(DemoSummary {
             courts: self.courts.values().map(|c| c.name.clone()).collect(),
             rooms: self.rooms.len(),
             mediators: self.mediators.len(),
-            cases: cases.len(),
+            cases: cases_by_status.values().sum(),
             cases_by_status,
             sessions: self.sessions,
             emails,

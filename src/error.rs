@@ -307,6 +307,14 @@ impl Fields {
     }
 }
 
+/// A value this service wrote itself, read back from the database (a
+/// status, a role): one that no longer parses is a fault of ours, not the
+/// caller's.
+pub fn stored<T: std::str::FromStr<Err = String>>(what: &'static str, raw: &str) -> AppResult<T> {
+    raw.parse()
+        .map_err(|e: String| AppError::internal(what, anyhow::anyhow!(e)))
+}
+
 /// The value of a field that [`Fields::finish`] has already accepted. A `None`
 /// here is a bug of ours, not the client's.
 pub fn checked<T>(value: Option<T>) -> AppResult<T> {

@@ -4,6 +4,8 @@
 //! listener; [`Application::run_until_stopped`] serves until a shutdown signal.
 //! Data flows one way: `http → services → domain`, `services → entity`.
 
+#[cfg(test)]
+mod architecture;
 pub mod calendar;
 pub mod cli;
 pub mod config;
@@ -15,11 +17,12 @@ pub mod http;
 pub mod jobs;
 pub mod mail;
 pub mod services;
+pub mod state;
 pub mod telemetry;
 
+pub use state::AppState;
+
 use std::future::Future;
-use std::sync::Arc;
-use std::time::Duration;
 
 use anyhow::Context;
 use migration::{Migrator, MigratorTrait};
@@ -27,49 +30,6 @@ use sea_orm::DatabaseConnection;
 use tokio::net::TcpListener;
 
 use crate::config::Settings;
-use crate::services::auth::LoginLimiter;
-
-/// What every request handler can reach.
-#[derive(Clone)]
-pub struct AppState {
-    pub db: DatabaseConnection,
-    pub settings: Arc<Settings>,
-    pub login_limiter: Arc<LoginLimiter>,
-    /// Outgoing HTTP, for mediators' external calendars.
-    pub http_client: reqwest::Client,
-    /// Mediators' calendars, checked against the database before each use.
-    pub calendars: Arc<services::availability::CalendarCache>,
-    /// Recent successful authentications (see `AuthCache` for the trade).
-    pub auth_cache: Arc<services::auth::AuthCache>,
-}
-
-impl AppState {
-    pub fn new(db: DatabaseConnection, settings: Settings) -> anyhow::Result<Self> {
-        let login_limiter = Arc::new(LoginLimiter::new(
-            settings.login_max_failures,
-            Duration::from_secs(settings.login_window_seconds),
-        ));
-        let timeout = Duration::from_secs(settings.external_calendar_timeout_seconds);
-        let settings_auth_cache = settings.auth_cache_seconds;
-        let http_client = reqwest::Client::builder()
-            .timeout(timeout)
-            .connect_timeout(timeout)
-            .redirect(reqwest::redirect::Policy::limited(5))
-            .user_agent(concat!("Kelisim/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .context("building the HTTP client")?;
-        Ok(Self {
-            db,
-            settings: Arc::new(settings),
-            login_limiter,
-            http_client,
-            calendars: Arc::default(),
-            auth_cache: Arc::new(services::auth::AuthCache::new(Duration::from_secs(
-                settings_auth_cache,
-            ))),
-        })
-    }
-}
 
 /// A built service, ready to run.
 pub struct Application {
@@ -117,8 +77,8 @@ impl Application {
         tracing::info!(%addr, "serving");
         let app = http::router(self.state.clone());
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-        let transport = mail::delivery::Transport::from_settings(&self.state.settings)?;
-        let delivery = tokio::spawn(mail::delivery::run(
+        let transport = mail::transport::Transport::from_settings(&self.state.settings)?;
+        let delivery = tokio::spawn(services::delivery::run(
             self.state.db.clone(),
             self.state.settings.clone(),
             transport,

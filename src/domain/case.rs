@@ -11,6 +11,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::mediator::{Specialty, string_enum};
+use super::session::SessionFormat;
 
 string_enum!(
     /// The kind of dispute; each needs the mediator specialty of the same name.
@@ -35,6 +36,31 @@ impl CaseCategory {
             CaseCategory::Administrative => Specialty::Administrative,
             CaseCategory::CriminalMinor => Specialty::CriminalMinor,
         }
+    }
+}
+
+/// A court's own number of a case, e.g. `2-1234/2026`: 1 to 40 letters,
+/// digits, spaces and `- / . ( )`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CaseNumber(String);
+
+impl CaseNumber {
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        let s = raw.trim();
+        if s.is_empty() || s.chars().count() > 40 {
+            return Err("must be 1 to 40 characters long".into());
+        }
+        if !s
+            .chars()
+            .all(|c| c.is_alphanumeric() || "-/.() ".contains(c))
+        {
+            return Err("may contain only letters, digits, spaces and - / . ( )".into());
+        }
+        Ok(Self(s.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
     }
 }
 
@@ -84,6 +110,24 @@ string_enum!(
         Expired => "expired",
     }
 );
+
+string_enum!(
+    /// Where a mediator's assignment to a case stands. Proposed and
+    /// accepted assignments are the ones that count: they show the case to
+    /// the mediator and weigh on their caseload.
+    AssignmentStatus, "assignment status" {
+        Proposed => "proposed",
+        Accepted => "accepted",
+        Declined => "declined",
+        Withdrawn => "withdrawn",
+    }
+);
+
+impl AssignmentStatus {
+    /// The statuses in which the mediator holds the case.
+    pub const HOLDING: [AssignmentStatus; 2] =
+        [AssignmentStatus::Proposed, AssignmentStatus::Accepted];
+}
 
 /// What can happen to a case.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -301,11 +345,11 @@ pub fn check_parties(parties: &[PartyFacts]) -> Vec<PartiesProblem> {
 /// The format a new session gets when the booking does not say: separate
 /// (each party meets the mediator on their own) where violence was reported,
 /// so that a victim never has to face the other party unasked.
-pub fn default_session_format(violence_reported: bool) -> &'static str {
+pub fn default_session_format(violence_reported: bool) -> SessionFormat {
     if violence_reported {
-        "separate"
+        SessionFormat::Separate
     } else {
-        "joint"
+        SessionFormat::Joint
     }
 }
 
@@ -479,8 +523,8 @@ mod tests {
 
     #[test]
     fn violence_means_separate_sessions_unless_the_clerk_overrides() {
-        assert_eq!(default_session_format(true), "separate");
-        assert_eq!(default_session_format(false), "joint");
+        assert_eq!(default_session_format(true), SessionFormat::Separate);
+        assert_eq!(default_session_format(false), SessionFormat::Joint);
         assert!(!joint_session_allowed(true, false));
         assert!(joint_session_allowed(true, true));
         assert!(joint_session_allowed(false, false));
@@ -495,6 +539,21 @@ mod tests {
         ];
         assert_eq!(awaiting_voluntary_confirmation(true, &parties), vec![1]);
         assert!(awaiting_voluntary_confirmation(false, &parties).is_empty());
+    }
+
+    #[test]
+    fn case_numbers_are_courts_numbers_not_free_text() {
+        assert_eq!(
+            CaseNumber::parse(" 2-1234/2026 (a) ").map(|n| n.as_str().to_owned()),
+            Ok("2-1234/2026 (a)".to_owned())
+        );
+        assert_eq!(
+            CaseNumber::parse("7511-26-00-2/101").map(|n| n.as_str().to_owned()),
+            Ok("7511-26-00-2/101".to_owned())
+        );
+        assert!(CaseNumber::parse("").is_err());
+        assert!(CaseNumber::parse(&"1".repeat(41)).is_err());
+        assert!(CaseNumber::parse("2-1234; DROP").is_err());
     }
 
     #[test]

@@ -8,9 +8,11 @@ pub mod email;
 pub mod iin;
 pub mod matching;
 pub mod mediator;
+pub mod outbox;
 pub mod password;
 pub mod primitives;
 pub mod registry_csv;
+pub mod session;
 pub mod slots;
 
 pub use email::EmailAddress;

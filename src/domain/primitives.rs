@@ -20,6 +20,16 @@ pub enum Language {
 impl Language {
     pub const ALL: [Language; 3] = [Language::Kk, Language::Ru, Language::En];
 
+    /// The language of what a person reads when theirs is not known (no
+    /// login, or a stored value that no longer reads): Russian, which every
+    /// court in Kazakhstan reads. The one place this choice is made.
+    pub const FALLBACK: Language = Language::Ru;
+
+    /// A stored language, or [`Language::FALLBACK`].
+    pub fn stored(raw: &str) -> Language {
+        raw.parse().unwrap_or(Self::FALLBACK)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Language::Kk => "kk",
@@ -92,6 +102,15 @@ impl fmt::Display for Role {
 pub struct TimeZoneName(chrono_tz::Tz);
 
 impl TimeZoneName {
+    /// The zone of a stored row whose own zone no longer reads: Kazakhstan's
+    /// (UTC+5). The one place this choice is made.
+    pub const FALLBACK: chrono_tz::Tz = chrono_tz::Asia::Almaty;
+
+    /// A stored zone, or [`TimeZoneName::FALLBACK`].
+    pub fn stored(raw: &str) -> chrono_tz::Tz {
+        Self::parse(raw).map_or(Self::FALLBACK, Self::tz)
+    }
+
     pub fn parse(raw: &str) -> Result<Self, String> {
         raw.parse::<chrono_tz::Tz>()
             .map(Self)
@@ -145,6 +164,82 @@ pub fn parse_name(raw: &str, max: usize) -> Result<String, String> {
     Ok(s.to_owned())
 }
 
+/// Free text a person typed (a summary, accessibility needs): trimmed, at
+/// most a given number of characters, line breaks and tabs allowed but no
+/// other control characters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FreeText(String);
+
+impl FreeText {
+    pub fn parse(raw: &str, max: usize) -> Result<Self, String> {
+        let s = raw.trim();
+        if s.chars().count() > max {
+            return Err(format!("must be at most {max} characters long"));
+        }
+        if s.chars()
+            .any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t')
+        {
+            return Err("must not contain control characters".into());
+        }
+        Ok(Self(s.to_owned()))
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn into_string(self) -> String {
+        self.0
+    }
+}
+
+/// Why someone did something (withdrew a case, cancelled a session,
+/// declined a proposal): free text of 1 to [`Reason::MAX`] characters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reason(String);
+
+impl Reason {
+    pub const MAX: usize = 2000;
+
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        let text = FreeText::parse(raw, Self::MAX)?;
+        if text.is_empty() {
+            return Err("must not be empty".into());
+        }
+        Ok(Self(text.into_string()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A phone number as people write it: 5 to 15 digits, with `+`, `-`,
+/// brackets and spaces allowed between them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Phone(String);
+
+impl Phone {
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        let s = raw.trim();
+        let digits = s.chars().filter(char::is_ascii_digit).count();
+        if !(5..=15).contains(&digits)
+            || !s.chars().all(|c| c.is_ascii_digit() || "+-() ".contains(c))
+        {
+            return Err("must be a phone number of 5 to 15 digits, e.g. +7 701 123 4567".into());
+        }
+        Ok(Self(s.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -191,6 +286,40 @@ mod tests {
         );
         assert!(CourtCode::parse("ALM 1").is_err());
         assert!(CourtCode::parse("").is_err());
+    }
+
+    #[test]
+    fn free_text_keeps_line_breaks_but_no_other_control_characters() {
+        assert_eq!(
+            FreeText::parse(" a\nb\tc ", 10).map(FreeText::into_string),
+            Ok("a\nb\tc".to_owned())
+        );
+        assert!(FreeText::parse("a\u{7}b", 10).is_err());
+        assert!(FreeText::parse("abcdefghijk", 10).is_err());
+        assert!(FreeText::parse("   ", 10).is_ok_and(|t| t.is_empty()));
+    }
+
+    #[test]
+    fn a_reason_is_free_text_that_says_something() {
+        assert_eq!(
+            Reason::parse(" The mediator is ill ").map(|r| r.as_str().to_owned()),
+            Ok("The mediator is ill".to_owned())
+        );
+        assert!(Reason::parse("  ").is_err());
+        assert!(Reason::parse(&"x".repeat(2001)).is_err());
+        assert!(Reason::parse(&"x".repeat(2000)).is_ok());
+        assert!(Reason::parse("a\u{0}b").is_err());
+    }
+
+    #[test]
+    fn phones_have_5_to_15_digits_and_only_phone_punctuation() {
+        assert_eq!(
+            Phone::parse(" +7 (701) 123-45-67 ").map(|p| p.as_str().to_owned()),
+            Ok("+7 (701) 123-45-67".to_owned())
+        );
+        assert!(Phone::parse("1234").is_err());
+        assert!(Phone::parse("1234567890123456").is_err());
+        assert!(Phone::parse("+7 701 CALL ME").is_err());
     }
 
     #[test]

@@ -7,16 +7,16 @@
 //! leak.
 
 use axum::extract::FromRequestParts;
-use axum::http::header;
 use axum::http::request::Parts;
+use axum::http::{HeaderMap, header};
 use uuid::Uuid;
 
 use super::extract::ApiPath;
-use crate::AppState;
 use crate::domain::Role;
 use crate::error::AppError;
 use crate::services::auth::{self as auth_service, Caller};
-use crate::services::courts;
+use crate::services::courts::{self, Court};
+use crate::state::AppState;
 
 /// Any authenticated user.
 #[derive(Debug, Clone)]
@@ -35,19 +35,27 @@ pub struct Staff(pub Caller);
 #[derive(Debug, Clone)]
 pub struct VisibleCourt {
     pub caller: Caller,
-    pub court: entity::courts::Model,
+    pub court: Court,
 }
 
-/// The raw bearer token of the request, if any.
-pub fn bearer_token(parts: &Parts) -> Option<&str> {
-    parts
-        .headers
+/// The raw bearer token of a request, if any.
+fn bearer_token(headers: &HeaderMap) -> Option<&str> {
+    headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| {
             let (scheme, token) = v.split_once(' ')?;
             scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
         })
+}
+
+/// The caller a request's bearer token belongs to, through the instance's
+/// cache of recent authentications.
+pub async fn authenticated(state: &AppState, headers: &HeaderMap) -> Result<Caller, AppError> {
+    let token = bearer_token(headers).ok_or_else(|| {
+        AppError::Unauthorized("send a token as Authorization: Bearer <token>".into())
+    })?;
+    auth_service::authenticate_cached(&state.db, &state.auth_cache, token).await
 }
 
 impl FromRequestParts<AppState> for Auth {
@@ -57,10 +65,7 @@ impl FromRequestParts<AppState> for Auth {
         if let Some(caller) = parts.extensions.get::<Caller>() {
             return Ok(Auth(caller.clone()));
         }
-        let token = bearer_token(parts).ok_or_else(|| {
-            AppError::Unauthorized("send a token as Authorization: Bearer <token>".into())
-        })?;
-        let caller = auth_service::authenticate_cached(&state.db, &state.auth_cache, token).await?;
+        let caller = authenticated(state, &parts.headers).await?;
         tracing::Span::current().record("user_id", tracing::field::display(caller.user_id));
         parts.extensions.insert(caller.clone());
         Ok(Auth(caller))

@@ -2,7 +2,6 @@
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
@@ -13,16 +12,20 @@ use uuid::Uuid;
 
 use super::auth::Auth;
 use super::extract::{ApiJson, ApiPath, ApiQuery};
-use super::{ListParams, ListResponse};
-use crate::AppState;
-use crate::domain::case::{CaseCategory, CaseStatus, LegalCapacity, PartyRole};
+use super::list::{ListParams, ListResponse};
+use super::response::created;
+use crate::domain::case::{
+    CaseCategory, CaseNumber, CaseStatus, LegalCapacity, PartyRole, default_session_format,
+};
 use crate::domain::iin::IinBin;
-use crate::domain::primitives::parse_name;
+use crate::domain::primitives::{self, FreeText, Phone, parse_name};
 use crate::domain::{EmailAddress, Language};
 use crate::error::{AppError, AppResult, Fields, Problem, checked};
-use crate::services::audit::{self, Actor, Entry};
+use crate::services::audit::AuditRow;
 use crate::services::cases::{self, CaseFilter, CaseRecord, NewCase, NewParty};
 use crate::services::page::PageRequest;
+use crate::services::records::Case;
+use crate::state::AppState;
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -98,43 +101,6 @@ pub struct Reason {
 
 const MAX_PARTIES: usize = 20;
 
-fn parse_case_number(raw: &str) -> Result<String, String> {
-    let s = raw.trim();
-    if s.is_empty() || s.chars().count() > 40 {
-        return Err("must be 1 to 40 characters long".into());
-    }
-    if !s
-        .chars()
-        .all(|c| c.is_alphanumeric() || "-/.() ".contains(c))
-    {
-        return Err("may contain only letters, digits, spaces and - / . ( )".into());
-    }
-    Ok(s.to_owned())
-}
-
-fn parse_phone(raw: &str) -> Result<String, String> {
-    let s = raw.trim();
-    let digits = s.chars().filter(char::is_ascii_digit).count();
-    if !(5..=15).contains(&digits) || !s.chars().all(|c| c.is_ascii_digit() || "+-() ".contains(c))
-    {
-        return Err("must be a phone number of 5 to 15 digits, e.g. +7 701 123 4567".into());
-    }
-    Ok(s.to_owned())
-}
-
-fn parse_text(raw: &str, max: usize) -> Result<String, String> {
-    let s = raw.trim();
-    if s.chars().count() > max {
-        return Err(format!("must be at most {max} characters long"));
-    }
-    if s.chars()
-        .any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t')
-    {
-        return Err("must not contain control characters".into());
-    }
-    Ok(s.to_owned())
-}
-
 fn parse_party(f: &mut Fields, i: usize, p: &PartyInput) -> Option<NewParty> {
     let at = |name: &str| format!("parties[{i}].{name}");
     let role = f.check(&at("role"), p.role.parse::<PartyRole>());
@@ -144,7 +110,7 @@ fn parse_party(f: &mut Fields, i: usize, p: &PartyInput) -> Option<NewParty> {
         .phone
         .as_deref()
         .filter(|s| !s.trim().is_empty())
-        .map(|s| f.check(&at("phone"), parse_phone(s)));
+        .map(|s| f.check(&at("phone"), Phone::parse(s)));
     let iin_bin = p
         .iin_bin
         .as_deref()
@@ -154,7 +120,7 @@ fn parse_party(f: &mut Fields, i: usize, p: &PartyInput) -> Option<NewParty> {
     let accessibility_needs = p
         .accessibility_needs
         .as_deref()
-        .map(|s| f.check(&at("accessibility_needs"), parse_text(s, 1000)));
+        .map(|s| f.check(&at("accessibility_needs"), FreeText::parse(s, 1000)));
     let legal_capacity = f.check(
         &at("legal_capacity"),
         p.legal_capacity
@@ -178,12 +144,9 @@ fn parse_party(f: &mut Fields, i: usize, p: &PartyInput) -> Option<NewParty> {
     })
 }
 
-fn parse_reason(body: &Reason) -> AppResult<String> {
-    let reason = parse_text(&body.reason, 2000).map_err(|e| AppError::field("reason", e))?;
-    if reason.is_empty() {
-        return Err(AppError::field("reason", "must not be empty"));
-    }
-    Ok(reason)
+/// The one check of every reason (withdrawal, decline, cancellation).
+pub fn parse_reason(raw: &str) -> AppResult<primitives::Reason> {
+    primitives::Reason::parse(raw).map_err(|e| AppError::field("reason", e))
 }
 
 // ---- output ---------------------------------------------------------------------
@@ -251,7 +214,8 @@ pub struct CaseView {
 
 impl From<CaseRecord> for CaseView {
     fn from(r: CaseRecord) -> Self {
-        let awaiting = cases::awaiting_confirmation(&r.case, &r.parties)
+        let awaiting = r
+            .awaiting_confirmation()
             .into_iter()
             .map(|p| p.id)
             .collect();
@@ -261,13 +225,14 @@ impl From<CaseRecord> for CaseView {
             id: c.id,
             court_id: c.court_id,
             court_case_number: c.court_case_number,
-            category: c.category,
+            category: c.category.as_str().to_owned(),
             summary: c.summary,
-            language: c.language,
+            language: c.language.as_str().to_owned(),
             mediation_deadline: c.mediation_deadline,
-            default_session_format: crate::domain::case::default_session_format(
+            default_session_format: default_session_format(
                 c.violence_reported && !c.joint_session_override,
             )
+            .as_str()
             .to_owned(),
             flags: FlagsView {
                 minors_involved: c.minors_involved,
@@ -275,19 +240,19 @@ impl From<CaseRecord> for CaseView {
                 interpreter_needed: c.interpreter_needed,
             },
             joint_session_override: c.joint_session_override,
-            status: c.status,
+            status: c.status.as_str().to_owned(),
             referred_by: c.referred_by,
             parties: r
                 .parties
                 .into_iter()
                 .map(|p| PartyView {
                     id: p.id,
-                    role: p.role,
+                    role: p.role.as_str().to_owned(),
                     name: p.name,
                     email: p.email,
                     phone: p.phone,
                     iin_bin: p.iin_bin,
-                    language: p.language,
+                    language: p.language.as_str().to_owned(),
                     is_minor: p.is_minor,
                     accessibility_needs: p.accessibility_needs,
                     voluntary_confirmed_at: p.voluntary_confirmed_at,
@@ -297,7 +262,7 @@ impl From<CaseRecord> for CaseView {
                 mediator_id: a.mediator_id,
                 mediator_name,
                 registry_number,
-                status: a.status,
+                status: a.status.as_str().to_owned(),
                 chosen_by_parties: a.chosen_by_parties,
                 proposed_at: a.proposed_at,
                 answered_at: a.answered_at,
@@ -324,21 +289,21 @@ pub struct CaseSummaryView {
     pub created_at: DateTime<Utc>,
 }
 
-impl From<entity::cases::Model> for CaseSummaryView {
-    fn from(c: entity::cases::Model) -> Self {
+impl From<Case> for CaseSummaryView {
+    fn from(c: Case) -> Self {
         Self {
             id: c.id,
             court_id: c.court_id,
             court_case_number: c.court_case_number,
-            category: c.category,
-            language: c.language,
+            category: c.category.as_str().to_owned(),
+            language: c.language.as_str().to_owned(),
             mediation_deadline: c.mediation_deadline,
             flags: FlagsView {
                 minors_involved: c.minors_involved,
                 violence_reported: c.violence_reported,
                 interpreter_needed: c.interpreter_needed,
             },
-            status: c.status,
+            status: c.status.as_str().to_owned(),
             created_at: c.created_at,
         }
     }
@@ -359,8 +324,8 @@ pub struct AuditView {
     pub details: Option<serde_json::Value>,
 }
 
-impl From<entity::audit_log::Model> for AuditView {
-    fn from(a: entity::audit_log::Model) -> Self {
+impl From<AuditRow> for AuditView {
+    fn from(a: AuditRow) -> Self {
         Self {
             id: a.id,
             at: a.at,
@@ -395,10 +360,10 @@ async fn refer_case(
     let mut f = Fields::default();
     let number = f.check(
         "court_case_number",
-        parse_case_number(&body.court_case_number),
+        CaseNumber::parse(&body.court_case_number),
     );
     let category = f.check("category", body.category.parse::<CaseCategory>());
-    let summary = f.check("summary", parse_text(&body.summary, 5000));
+    let summary = f.check("summary", FreeText::parse(&body.summary, 5000));
     let language = f.check("language", body.language.parse::<Language>());
     if body.parties.is_empty() || body.parties.len() > MAX_PARTIES {
         f.push("parties", format!("must list 2 to {MAX_PARTIES} parties"));
@@ -435,11 +400,7 @@ async fn refer_case(
     )
     .await?;
     let location = format!("/api/v1/cases/{}", record.case.id);
-    Ok((
-        StatusCode::CREATED,
-        [(header::LOCATION, location)],
-        Json(CaseView::from(record)),
-    ))
+    Ok(created(location, CaseView::from(record)))
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -508,16 +469,7 @@ async fn get_case(
     Auth(caller): Auth,
     ApiPath(id): ApiPath<Uuid>,
 ) -> AppResult<Json<CaseView>> {
-    let (record, _) = cases::load_visible(&state.db, &caller, id).await?;
-    audit::record(
-        &state.db,
-        Entry {
-            case_id: Some(id),
-            ..Entry::new(Actor::User(caller.user_id), "case.read", "case", id)
-                .court(Some(record.case.court_id))
-        },
-    )
-    .await?;
+    let record = cases::read(&state.db, &caller, id).await?;
     Ok(Json(CaseView::from(record)))
 }
 
@@ -534,7 +486,7 @@ async fn withdraw_case(
     ApiPath(id): ApiPath<Uuid>,
     ApiJson(body): ApiJson<Reason>,
 ) -> AppResult<Json<CaseView>> {
-    let reason = parse_reason(&body)?;
+    let reason = parse_reason(&body.reason)?;
     let record = cases::withdraw(&state.db, &caller, id, reason).await?;
     Ok(Json(record.into()))
 }
@@ -553,7 +505,7 @@ async fn allow_joint_sessions(
     ApiPath(id): ApiPath<Uuid>,
     ApiJson(body): ApiJson<Reason>,
 ) -> AppResult<Json<CaseView>> {
-    let reason = parse_reason(&body)?;
+    let reason = parse_reason(&body.reason)?;
     let record = cases::allow_joint_sessions(&state.db, &caller, id, reason).await?;
     Ok(Json(record.into()))
 }
@@ -628,7 +580,7 @@ async fn case_matches(
         &state.calendars,
         &record,
         crate::services::assignments::rules(&state.settings, minutes),
-        crate::services::now(),
+        crate::db::now(),
     )
     .await?;
     Ok(Json(MatchesView {
@@ -714,7 +666,7 @@ async fn decline_assignment(
     ApiPath(id): ApiPath<Uuid>,
     ApiJson(body): ApiJson<Reason>,
 ) -> AppResult<Json<CaseView>> {
-    let reason = parse_reason(&body)?;
+    let reason = parse_reason(&body.reason)?;
     let record = crate::services::assignments::answer(
         &state.db,
         &state.settings,

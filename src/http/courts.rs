@@ -2,7 +2,6 @@
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -13,13 +12,14 @@ use uuid::Uuid;
 
 use super::auth::{Admin, Auth, VisibleCourt};
 use super::extract::{ApiJson, ApiQuery};
-use super::{ListParams, ListResponse};
-use crate::AppState;
+use super::list::{ListParams, ListResponse};
+use super::response::created;
 use crate::domain::primitives::parse_name;
 use crate::domain::{CourtCode, Language, TimeZoneName};
 use crate::error::{AppResult, Fields, Problem, checked};
-use crate::services::courts::{self, CourtChanges, NewCourt, NewRoom};
+use crate::services::courts::{self, Court, CourtChanges, NewCourt, NewRoom, Room};
 use crate::services::page::PageRequest;
+use crate::state::AppState;
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -87,8 +87,8 @@ pub struct CourtView {
     pub updated_at: DateTime<Utc>,
 }
 
-impl From<entity::courts::Model> for CourtView {
-    fn from(c: entity::courts::Model) -> Self {
+impl From<Court> for CourtView {
+    fn from(c: Court) -> Self {
         Self {
             id: c.id,
             code: c.code,
@@ -130,8 +130,8 @@ pub struct RoomView {
     pub created_at: DateTime<Utc>,
 }
 
-impl From<entity::rooms::Model> for RoomView {
-    fn from(r: entity::rooms::Model) -> Self {
+impl From<Room> for RoomView {
+    fn from(r: Room) -> Self {
         Self {
             id: r.id,
             court_id: r.court_id,
@@ -186,11 +186,7 @@ async fn create_court(
     )
     .await?;
     let location = format!("/api/v1/courts/{}", court.id);
-    Ok((
-        StatusCode::CREATED,
-        [(header::LOCATION, location)],
-        Json(CourtView::from(court)),
-    ))
+    Ok(created(location, CourtView::from(court)))
 }
 
 /// Courts the caller may see: all for an admin, their own for a clerk.
@@ -276,11 +272,7 @@ async fn create_room(
     )
     .await?;
     let location = format!("/api/v1/courts/{}/rooms/{}", room.court_id, room.id);
-    Ok((
-        StatusCode::CREATED,
-        [(header::LOCATION, location)],
-        Json(RoomView::from(room)),
-    ))
+    Ok(created(location, RoomView::from(room)))
 }
 
 /// Rooms of a court (admin, or a clerk of that court).

@@ -7,8 +7,8 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::AppState;
 use crate::error::{AppError, AppResult};
+use crate::state::AppState;
 
 #[derive(Serialize, ToSchema)]
 pub struct Health {

@@ -3,19 +3,19 @@
 //!
 //! Keys are scoped to the authenticated user; the request's method, path and
 //! body are hashed so that reusing a key for a different request is refused
-//! rather than silently answered with an unrelated response.
+//! rather than silently answered with an unrelated response (see
+//! `services::idempotency`).
 
 use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
-use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
+use axum::http::{HeaderName, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
-use sha2::{Digest, Sha256};
 
-use crate::AppState;
-use crate::error::{AppError, unique_violation};
-use crate::services::auth as auth_service;
+use super::auth::authenticated;
+use crate::error::AppError;
+use crate::services::idempotency::{self, Earlier, KeyedRequest, StoredResponse};
+use crate::state::AppState;
 
 const HEADER: &str = "idempotency-key";
 /// Responses larger than this are not kept for replay.
@@ -54,17 +54,7 @@ async fn handle(state: AppState, req: Request, next: Next) -> Result<Response, A
         .to_owned();
     // Only authenticated callers get replay; without a valid token the request
     // goes on and is refused by its handler as usual.
-    let token = req
-        .headers()
-        .get(axum::http::header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split_once(' '))
-        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-        .map(|(_, t)| t.trim().to_owned());
-    let Some(caller) = (match token {
-        Some(t) => auth_service::authenticate(&state.db, &t).await.ok(),
-        None => None,
-    }) else {
+    let Ok(caller) = authenticated(&state, req.headers()).await else {
         return Ok(next.run(req).await);
     };
 
@@ -74,34 +64,26 @@ async fn handle(state: AppState, req: Request, next: Next) -> Result<Response, A
         .map_err(|_| AppError::PayloadTooLarge)?;
     let method = parts.method.to_string();
     let path = parts.uri.path().to_owned();
-    let request_hash = {
-        let mut h = Sha256::new();
-        h.update(method.as_bytes());
-        h.update([0]);
-        h.update(path.as_bytes());
-        h.update([0]);
-        h.update(&bytes);
-        hex::encode(h.finalize())
+    let keyed = KeyedRequest {
+        user_id: caller.user_id,
+        key,
+        request_hash: idempotency::request_hash(&method, &path, &bytes),
+        method,
+        path,
     };
-
-    use entity::idempotency_keys::{ActiveModel, Column, Entity};
-    let existing = Entity::find()
-        .filter(Column::UserId.eq(caller.user_id))
-        .filter(Column::Key.eq(key.as_str()))
-        .one(&state.db)
-        .await?;
-    if let Some(stored) = existing {
-        if stored.request_hash != request_hash {
+    match idempotency::earlier(&state.db, &keyed).await? {
+        Earlier::Different => {
             return Err(AppError::field(
                 "Idempotency-Key",
                 "was already used for a different request",
             ));
         }
-        return Ok(replay(&stored));
+        Earlier::Same(stored) => return Ok(replay(stored)),
+        Earlier::None => {}
     }
 
     let mut req = Request::from_parts(parts, Body::from(bytes));
-    req.extensions_mut().insert(caller.clone());
+    req.extensions_mut().insert(caller);
     let response = next.run(req).await;
     if response.status().is_server_error() {
         return Ok(response);
@@ -113,53 +95,30 @@ async fn handle(state: AppState, req: Request, next: Next) -> Result<Response, A
             anyhow::anyhow!("response too large"),
         ));
     };
-    let headers = kept_headers(&parts.headers);
-    let row = ActiveModel {
-        user_id: Set(caller.user_id),
-        key: Set(key),
-        method: Set(method),
-        path: Set(path),
-        request_hash: Set(request_hash),
-        response_status: Set(i32::from(parts.status.as_u16())),
-        response_headers: Set(headers),
-        response_body: Set(body.to_vec()),
-        created_at: Set(crate::services::now()),
+    let stored = StoredResponse {
+        status: parts.status.as_u16(),
+        headers: KEPT_HEADERS
+            .iter()
+            .filter_map(|name| {
+                let value = parts.headers.get(*name)?.to_str().ok()?;
+                Some(((*name).to_owned(), value.to_owned()))
+            })
+            .collect(),
+        body: body.to_vec(),
     };
-    if let Err(e) = row.insert(&state.db).await
-        && !unique_violation(&e)
-    {
-        tracing::warn!(error = %e, "could not store an idempotency key");
-    }
+    idempotency::remember(&state.db, keyed, &stored).await;
     Ok(Response::from_parts(parts, Body::from(body)))
 }
 
-fn kept_headers(headers: &HeaderMap) -> serde_json::Value {
-    let map: serde_json::Map<String, serde_json::Value> = KEPT_HEADERS
-        .iter()
-        .filter_map(|name| {
-            headers
-                .get(*name)
-                .and_then(|v| v.to_str().ok())
-                .map(|v| ((*name).to_owned(), serde_json::Value::from(v)))
-        })
-        .collect();
-    serde_json::Value::Object(map)
-}
-
-fn replay(stored: &entity::idempotency_keys::Model) -> Response {
-    let status = u16::try_from(stored.response_status)
-        .ok()
-        .and_then(|s| StatusCode::from_u16(s).ok())
-        .unwrap_or(StatusCode::OK);
-    let mut response = (status, Bytes::from(stored.response_body.clone())).into_response();
-    if let Some(map) = stored.response_headers.as_object() {
-        for (name, value) in map {
-            if let (Ok(n), Some(Ok(v))) = (
-                HeaderName::try_from(name.as_str()),
-                value.as_str().map(HeaderValue::from_str),
-            ) {
-                response.headers_mut().insert(n, v);
-            }
+fn replay(stored: StoredResponse) -> Response {
+    let status = StatusCode::from_u16(stored.status).unwrap_or(StatusCode::OK);
+    let mut response = (status, Bytes::from(stored.body)).into_response();
+    for (name, value) in &stored.headers {
+        if let (Ok(n), Ok(v)) = (
+            HeaderName::try_from(name.as_str()),
+            HeaderValue::from_str(value),
+        ) {
+            response.headers_mut().insert(n, v);
         }
     }
     response

@@ -14,21 +14,28 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use super::ListResponse;
 use super::auth::{Admin, Auth};
 use super::extract::{ApiJson, ApiPath, ApiQuery, parse_json};
-use crate::AppState;
+use super::list::ListResponse;
+use super::response::created;
+use crate::calendar::fetch::fetch_ics;
 use crate::domain::iin::IinBin;
 use crate::domain::mediator::{
-    MediatorKind, MediatorStatus, Specialty, parse_max_active_cases, parse_registry_number,
+    MediatorKind, MediatorStatus, Specialty, TimeOffSpan, parse_max_active_cases,
+    parse_registry_number,
 };
 use crate::domain::primitives::parse_name;
 use crate::domain::slots::{self, SlotRules};
 use crate::domain::{EmailAddress, Language, TimeZoneName};
 use crate::error::{AppError, AppResult, Fields, Problem, checked};
-use crate::services::availability;
-use crate::services::mediators::{self, Access, MediatorInput, MediatorRecord};
+use crate::services::access::{self, Access};
+use crate::services::availability::conflicts::{self, Conflict};
+use crate::services::availability::time_off::{self, TimeOff};
+use crate::services::availability::{busy, cache, hours};
+use crate::services::feed;
+use crate::services::mediators::{self, MediatorInput, MediatorRecord};
 use crate::services::page::PageRequest;
+use crate::state::AppState;
 
 /// Longest range of one free-slots request.
 pub const MAX_SLOT_RANGE_DAYS: i64 = 92;
@@ -102,14 +109,14 @@ fn view(state: &AppState, r: MediatorRecord, access: Access) -> MediatorView {
         email: m.email,
         user_id: m.user_id,
         registry_number: m.registry_number,
-        kind: m.kind,
+        kind: m.kind.as_str().to_owned(),
         certified_until: m.certified_until,
         specialties: r.specialties,
         languages: r.languages,
         court_ids: r.court_ids,
         max_active_cases: m.max_active_cases,
         timezone: m.timezone,
-        status: m.status,
+        status: m.status.as_str().to_owned(),
         created_at: m.created_at,
         updated_at: m.updated_at,
     }
@@ -227,11 +234,7 @@ async fn create_mediator(
     f.finish()?;
     let record = mediators::create(&state.db, &caller, checked(input)?).await?;
     let location = format!("/api/v1/mediators/{}", record.mediator.id);
-    Ok((
-        StatusCode::CREATED,
-        [(header::LOCATION, location)],
-        Json(view(&state, record, Access::Manage)),
-    ))
+    Ok(created(location, view(&state, record, Access::Manage)))
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -260,11 +263,7 @@ async fn list_mediators(
     let page = PageRequest::parse(q.limit, q.cursor.as_deref())?;
     let (items, next_cursor) =
         mediators::list_for(&state.db, &caller, q.court_id, status, page).await?;
-    let access = if caller.role == crate::domain::Role::Clerk {
-        Access::Read
-    } else {
-        Access::Manage
-    };
+    let access = Access::in_list(caller.role);
     Ok(Json(ListResponse {
         items: items.into_iter().map(|r| view(&state, r, access)).collect(),
         next_cursor,
@@ -282,7 +281,7 @@ async fn get_mediator(
     Auth(caller): Auth,
     ApiPath(id): ApiPath<Uuid>,
 ) -> AppResult<Json<MediatorView>> {
-    let (record, access) = mediators::load_for(&state.db, &caller, id).await?;
+    let (record, access) = access::load_for(&state.db, &caller, id).await?;
     Ok(Json(view(&state, record, access)))
 }
 
@@ -299,7 +298,7 @@ async fn update_mediator(
     ApiPath(id): ApiPath<Uuid>,
     ApiJson(body): ApiJson<UpdateMediator>,
 ) -> AppResult<Json<MediatorView>> {
-    let (record, _) = mediators::load_for(&state.db, &caller, id).await?;
+    let (record, _) = access::load_for(&state.db, &caller, id).await?;
     let cur = mediators::current_input(&record)?;
     let full = CreateMediator {
         name: body.name.unwrap_or(cur.name),
@@ -384,9 +383,9 @@ async fn get_availability(
     Auth(caller): Auth,
     ApiPath(id): ApiPath<Uuid>,
 ) -> AppResult<Json<Availability>> {
-    mediators::load_for(&state.db, &caller, id).await?;
+    access::load_for(&state.db, &caller, id).await?;
     Ok(Json(availability_view(
-        &mediators::weekly(&state.db, id).await?,
+        &hours::weekly(&state.db, id).await?,
     )))
 }
 
@@ -404,7 +403,7 @@ async fn put_availability(
     ApiPath(id): ApiPath<Uuid>,
     ApiJson(body): ApiJson<Availability>,
 ) -> AppResult<Json<Availability>> {
-    mediators::load_managed(&state.db, &caller, id).await?;
+    access::load_managed(&state.db, &caller, id).await?;
     if body.weekly.len() > 100 {
         return Err(AppError::field("weekly", "at most 100 intervals"));
     }
@@ -420,7 +419,7 @@ async fn put_availability(
                 .collect(),
         )
     })?;
-    let weekly = mediators::set_weekly(&state.db, &caller, id, weekly).await?;
+    let weekly = hours::set_weekly(&state.db, &caller, id, weekly).await?;
     Ok(Json(availability_view(&weekly)))
 }
 
@@ -441,8 +440,8 @@ pub struct TimeOffView {
     pub note: Option<String>,
 }
 
-impl From<entity::time_off::Model> for TimeOffView {
-    fn from(t: entity::time_off::Model) -> Self {
+impl From<TimeOff> for TimeOffView {
+    fn from(t: TimeOff) -> Self {
         Self {
             id: t.id,
             starts_at: t.starts_at,
@@ -463,8 +462,8 @@ async fn list_time_off(
     Auth(caller): Auth,
     ApiPath(id): ApiPath<Uuid>,
 ) -> AppResult<Json<Vec<TimeOffView>>> {
-    mediators::load_managed(&state.db, &caller, id).await?;
-    let rows = mediators::list_time_off(&state.db, id).await?;
+    access::load_managed(&state.db, &caller, id).await?;
+    let rows = time_off::list(&state.db, id).await?;
     Ok(Json(rows.into_iter().map(Into::into).collect()))
 }
 
@@ -481,27 +480,17 @@ async fn add_time_off(
     ApiPath(id): ApiPath<Uuid>,
     ApiJson(body): ApiJson<NewTimeOff>,
 ) -> AppResult<impl IntoResponse> {
-    mediators::load_managed(&state.db, &caller, id).await?;
+    access::load_managed(&state.db, &caller, id).await?;
     let mut f = Fields::default();
-    if body.ends_at <= body.starts_at {
-        f.push("ends_at", "must be after starts_at");
-    }
-    if body.ends_at - body.starts_at > chrono::Duration::days(366) {
-        f.push("ends_at", "time off may last at most a year");
-    }
+    let span = f.check("ends_at", TimeOffSpan::new(body.starts_at, body.ends_at));
     let note = body
         .note
         .as_deref()
         .and_then(|n| f.check("note", parse_name(n, 500)));
     f.finish()?;
-    let row =
-        mediators::add_time_off(&state.db, &caller, id, body.starts_at, body.ends_at, note).await?;
+    let row = time_off::add(&state.db, &caller, id, checked(span)?, note).await?;
     let location = format!("/api/v1/mediators/{id}/time-off/{}", row.id);
-    Ok((
-        StatusCode::CREATED,
-        [(header::LOCATION, location)],
-        Json(TimeOffView::from(row)),
-    ))
+    Ok(created(location, TimeOffView::from(row)))
 }
 
 /// Removes time off (the mediator, admin).
@@ -515,8 +504,8 @@ async fn delete_time_off(
     Auth(caller): Auth,
     ApiPath((id, time_off_id)): ApiPath<(Uuid, Uuid)>,
 ) -> AppResult<StatusCode> {
-    mediators::load_managed(&state.db, &caller, id).await?;
-    mediators::delete_time_off(&state.db, &caller, id, time_off_id).await?;
+    access::load_managed(&state.db, &caller, id).await?;
+    time_off::delete(&state.db, &caller, id, time_off_id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -540,8 +529,8 @@ pub struct ConflictView {
     pub created_at: DateTime<Utc>,
 }
 
-impl From<entity::conflicts::Model> for ConflictView {
-    fn from(c: entity::conflicts::Model) -> Self {
+impl From<Conflict> for ConflictView {
+    fn from(c: Conflict) -> Self {
         Self {
             id: c.id,
             party_iin_bin: c.party_iin_bin,
@@ -563,8 +552,8 @@ async fn list_conflicts(
     Auth(caller): Auth,
     ApiPath(id): ApiPath<Uuid>,
 ) -> AppResult<Json<Vec<ConflictView>>> {
-    mediators::load_managed(&state.db, &caller, id).await?;
-    let rows = mediators::list_conflicts(&state.db, id).await?;
+    access::load_managed(&state.db, &caller, id).await?;
+    let rows = conflicts::list(&state.db, id).await?;
     Ok(Json(rows.into_iter().map(Into::into).collect()))
 }
 
@@ -581,7 +570,7 @@ async fn add_conflict(
     ApiPath(id): ApiPath<Uuid>,
     ApiJson(body): ApiJson<NewConflict>,
 ) -> AppResult<impl IntoResponse> {
-    mediators::load_managed(&state.db, &caller, id).await?;
+    access::load_managed(&state.db, &caller, id).await?;
     let mut f = Fields::default();
     let iin = body
         .party_iin_bin
@@ -599,13 +588,9 @@ async fn add_conflict(
         f.push("party_iin_bin", "give an IIN/BIN or a party_name");
     }
     f.finish()?;
-    let row = mediators::add_conflict(&state.db, &caller, id, iin, name, note).await?;
+    let row = conflicts::add(&state.db, &caller, id, iin, name, note).await?;
     let location = format!("/api/v1/mediators/{id}/conflicts/{}", row.id);
-    Ok((
-        StatusCode::CREATED,
-        [(header::LOCATION, location)],
-        Json(ConflictView::from(row)),
-    ))
+    Ok(created(location, ConflictView::from(row)))
 }
 
 // ---- external calendar -------------------------------------------------------------
@@ -642,7 +627,7 @@ async fn put_external_calendar(
     headers: HeaderMap,
     body: Bytes,
 ) -> AppResult<Json<ExternalCalendarResult>> {
-    let record = mediators::load_managed(&state.db, &caller, id).await?;
+    let record = access::load_managed(&state.db, &caller, id).await?;
     let content_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -658,7 +643,7 @@ async fn put_external_calendar(
             .ok()
             .filter(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some())
             .ok_or_else(|| AppError::field("ics_url", "must be an http(s) URL"))?;
-        let fetched = mediators::fetch_ics(
+        let fetched = fetch_ics(
             &state.http_client,
             url.as_str(),
             state.settings.external_calendar_max_bytes,
@@ -667,8 +652,7 @@ async fn put_external_calendar(
         match fetched {
             Ok(text) => (text, Some(url.to_string()), "url"),
             Err(message) => {
-                mediators::record_calendar_error(&state.db, id, Some(url.to_string()), &message)
-                    .await?;
+                busy::record_error(&state.db, id, Some(url.to_string()), &message).await?;
                 return Err(AppError::field("ics_url", message));
             }
         }
@@ -677,7 +661,15 @@ async fn put_external_calendar(
             "send {\"ics_url\": …} as application/json, or the calendar as text/calendar".into(),
         ));
     };
-    let n = mediators::import_busy(&state.db, &record.mediator, ics, source, url.clone()).await?;
+    let n = busy::import(
+        &state.db,
+        id,
+        &record.mediator.timezone,
+        ics,
+        source,
+        url.clone(),
+    )
+    .await?;
     Ok(Json(ExternalCalendarResult {
         busy_blocks: n,
         ics_url: url,
@@ -743,7 +735,7 @@ async fn free_slots(
         grid_minutes: state.settings.slot_grid_minutes,
         buffer: chrono::Duration::minutes(i64::from(state.settings.session_buffer_minutes)),
     };
-    let calendar = availability::calendar(&state.db, &state.calendars, id)
+    let calendar = cache::calendar(&state.db, &state.calendars, id)
         .await?
         .filter(|c| c.access(&caller).is_some())
         .ok_or_else(|| AppError::not_found("mediator"))?;
@@ -777,8 +769,8 @@ async fn rotate_feed(
     Auth(caller): Auth,
     ApiPath(id): ApiPath<Uuid>,
 ) -> AppResult<Json<FeedUrl>> {
-    let record = mediators::load_managed(&state.db, &caller, id).await?;
-    let secret = mediators::rotate_feed_secret(&state.db, &caller, &record.mediator).await?;
+    access::load_managed(&state.db, &caller, id).await?;
+    let secret = feed::rotate_feed_secret(&state.db, &caller, id).await?;
     Ok(Json(FeedUrl {
         calendar_feed_url: format!("{}/calendar/{secret}.ics", state.settings.public_base()),
     }))
@@ -800,7 +792,7 @@ async fn calendar_feed(
     let secret = file
         .strip_suffix(".ics")
         .ok_or_else(|| AppError::not_found("calendar"))?;
-    let body = mediators::feed(&state.db, secret).await?;
+    let body = feed::feed(&state.db, secret).await?;
     let etag = {
         use sha2::Digest;
         format!(

@@ -9,10 +9,12 @@ pub mod courts;
 pub mod extract;
 pub mod health;
 pub mod idempotency;
+pub mod list;
 pub mod mediators;
 pub mod openapi;
 pub mod outbox;
 pub mod parties;
+pub mod response;
 pub mod sessions;
 pub mod tokens;
 pub mod users;
@@ -25,42 +27,14 @@ use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderValue, Request, Response, StatusCode, header};
 use axum::middleware;
 use axum::response::IntoResponse;
-use serde::{Deserialize, Serialize};
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
-use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 
-use crate::AppState;
 use crate::error::{AppError, PROBLEM_JSON, Problem};
-
-/// `?limit=&cursor=` of every list.
-#[derive(Debug, Deserialize, IntoParams)]
-pub struct ListParams {
-    /// Items per page, 1 to 200 (default 50).
-    pub limit: Option<u64>,
-    /// `next_cursor` of the previous page.
-    pub cursor: Option<String>,
-}
-
-/// One page of a list.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ListResponse<T> {
-    pub items: Vec<T>,
-    /// Pass as `cursor` to get the next page; absent on the last page.
-    pub next_cursor: Option<String>,
-}
-
-impl<T> ListResponse<T> {
-    pub fn new<M: Into<T>>(items: Vec<M>, next_cursor: Option<String>) -> Self {
-        Self {
-            items: items.into_iter().map(Into::into).collect(),
-            next_cursor,
-        }
-    }
-}
+use crate::state::AppState;
 
 /// The whole application router, with OpenAPI collected from the handlers.
 pub fn router(state: AppState) -> Router {

@@ -10,14 +10,15 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use super::ListResponse;
 use super::auth::Admin;
 use super::extract::{ApiPath, ApiQuery};
-use crate::AppState;
+use super::list::ListResponse;
+use crate::domain::outbox::DeliveryStatus;
 use crate::error::{AppError, AppResult, Problem};
 use crate::services::audit::Actor;
-use crate::services::outbox::{self, OutboxRow, STATUSES};
+use crate::services::outbox::{self, OutboxRow};
 use crate::services::page::PageRequest;
+use crate::state::AppState;
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -90,15 +91,16 @@ async fn list_outbox(
     Admin(caller): Admin,
     ApiQuery(q): ApiQuery<OutboxListParams>,
 ) -> AppResult<Json<ListResponse<OutboxMessageView>>> {
-    let status = q.status.as_deref().filter(|s| !s.is_empty());
-    if let Some(s) = status
-        && !STATUSES.contains(&s)
-    {
-        return Err(AppError::field(
-            "status",
-            "must be pending, sending, sent or failed",
-        ));
-    }
+    let status = q
+        .status
+        .as_deref()
+        .filter(|s| !s.is_empty())
+        .map(|s| {
+            DeliveryStatus::exactly(s).ok_or_else(|| {
+                AppError::field("status", "must be pending, sending, sent or failed")
+            })
+        })
+        .transpose()?;
     let page = PageRequest::parse(q.limit, q.cursor.as_deref())?;
     let (items, next_cursor) =
         outbox::list(&state.db, Actor::User(caller.user_id), status, page).await?;

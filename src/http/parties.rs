@@ -5,22 +5,20 @@
 //! Rule: a page shows only what belongs to that party — never another
 //! party's contact details.
 
-use std::sync::OnceLock;
-
 use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use minijinja::Environment;
 use serde::Serialize;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::extract::ApiPath;
-use crate::AppState;
-use crate::domain::Language;
+use crate::domain::session::RsvpAnswer;
 use crate::error::{AppError, AppResult, Problem};
+use crate::mail::templates;
 use crate::services::{cases, invitations};
+use crate::state::AppState;
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -28,22 +26,6 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(confirm_voluntary))
         .routes(routes!(session_ics))
         .routes(routes!(answer_invitation))
-}
-
-fn pages() -> AppResult<&'static Environment<'static>> {
-    static ENV: OnceLock<Result<Environment<'static>, String>> = OnceLock::new();
-    ENV.get_or_init(|| {
-        let mut env = Environment::new();
-        env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
-        env.add_template(
-            "party.html",
-            include_str!("../../templates/pages/party.html.j2"),
-        )
-        .map_err(|e| e.to_string())?;
-        Ok(env)
-    })
-    .as_ref()
-    .map_err(|e| AppError::internal("loading page templates", anyhow::anyhow!(e.clone())))
 }
 
 /// Pages behind a personal link must not be cached or leak the link onward.
@@ -76,7 +58,7 @@ async fn party_page(
     ApiPath(token): ApiPath<String>,
 ) -> AppResult<Response> {
     let (party, case) = cases::party_by_token(&state.db, &token).await?;
-    let view = cases::party_view(&state.db, &party, &case).await?;
+    let view = cases::party_view(&state.db, &case).await?;
     let court_tz = view.court_tz;
     let sessions: Vec<serde_json::Value> = invitations::of_party(&state.db, party.id)
         .await?
@@ -86,32 +68,29 @@ async fn party_page(
                 "id": s.id,
                 "starts_local": invitations::local_time(s.starts_at, court_tz),
                 "minutes": (s.ends_at - s.starts_at).num_minutes(),
-                "status": s.status,
-                "format": s.format,
-                "partstat": i.partstat,
+                "status": s.status.as_str(),
+                "format": s.format.as_str(),
+                "partstat": i.partstat.as_str(),
                 "ics": format!("/p/{token}/sessions/{}.ics", s.id),
                 "rsvp": format!("/p/{token}/sessions/{}/rsvp", s.id),
             })
         })
         .collect();
-    let language: Language = party.language.parse().unwrap_or(Language::Ru);
-    let html = pages()?
-        .get_template("party.html")
-        .and_then(|t| {
-            t.render(minijinja::context! {
-                language => language.as_str(),
-                name => party.name,
-                court_name => view.court_name,
-                court_case_number => case.court_case_number,
-                mediation_deadline => case.mediation_deadline.to_string(),
-                mediator_name => view.mediator_name.unwrap_or_default(),
-                confirmation_needed => case.violence_reported,
-                voluntary_confirmed_at => party.voluntary_confirmed_at.map(|t| t.to_rfc3339()),
-                confirm_action => format!("/p/{token}/voluntary-participation"),
-                sessions => minijinja::value::Serde(&sessions),
-            })
-        })
-        .map_err(|e| AppError::internal("rendering the party page", e))?;
+    let html = templates::render_page(
+        templates::PARTY_PAGE,
+        minijinja::context! {
+            language => party.language.as_str(),
+            name => party.name,
+            court_name => view.court_name,
+            court_case_number => case.court_case_number,
+            mediation_deadline => case.mediation_deadline.to_string(),
+            mediator_name => view.mediator_name.unwrap_or_default(),
+            confirmation_needed => case.violence_reported,
+            voluntary_confirmed_at => party.voluntary_confirmed_at.map(|t| t.to_rfc3339()),
+            confirm_action => format!("/p/{token}/voluntary-participation"),
+            sessions => minijinja::value::Serde(&sessions),
+        },
+    )?;
     Ok(private(Html(html).into_response()))
 }
 
@@ -227,17 +206,9 @@ async fn answer_invitation(
     } else {
         super::extract::parse_json(&body)?
     };
-    let partstat = match rsvp.response.as_str() {
-        "accepted" => "ACCEPTED",
-        "declined" => "DECLINED",
-        "tentative" => "TENTATIVE",
-        _ => {
-            return Err(AppError::field(
-                "response",
-                "must be accepted, declined or tentative",
-            ));
-        }
-    };
+    let partstat = RsvpAnswer::exactly(&rsvp.response)
+        .ok_or_else(|| AppError::field("response", "must be accepted, declined or tentative"))?
+        .partstat();
     let note = rsvp
         .note
         .map(|n| {
@@ -257,7 +228,7 @@ async fn answer_invitation(
     Ok(private(
         axum::Json(RsvpRecorded {
             session_id: id,
-            partstat: partstat.to_owned(),
+            partstat: partstat.as_str().to_owned(),
         })
         .into_response(),
     ))

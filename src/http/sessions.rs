@@ -2,7 +2,6 @@
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -12,10 +11,13 @@ use utoipa_axum::routes;
 use uuid::Uuid;
 
 use super::auth::Auth;
+use super::cases::parse_reason;
 use super::extract::{ApiJson, ApiPath};
-use crate::AppState;
+use super::response::created;
+use crate::domain::session::SessionFormat;
 use crate::error::{AppError, AppResult, Fields, Problem};
 use crate::services::sessions::{self, Booking, Move, Place, SessionRecord};
+use crate::state::AppState;
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -102,8 +104,8 @@ impl From<SessionRecord> for SessionView {
             timezone: s.timezone,
             room_id: s.room_id,
             online_url: s.online_url,
-            format: s.format,
-            status: s.status,
+            format: s.format.as_str().to_owned(),
+            status: s.status.as_str().to_owned(),
             sequence: s.sequence,
             cancel_reason: s.cancel_reason,
             party_ids: r.party_ids,
@@ -116,7 +118,7 @@ impl From<SessionRecord> for SessionView {
                     email: i.email,
                     uid: i.uid,
                     sequence: i.sequence,
-                    partstat: i.partstat,
+                    partstat: i.partstat.as_str().to_owned(),
                     response_note: i.response_note,
                     responded_at: i.responded_at,
                     last_sent_at: i.last_sent_at,
@@ -184,13 +186,12 @@ async fn book_session(
 ) -> AppResult<impl IntoResponse> {
     let mut f = Fields::default();
     let place = parse_place(&mut f, body.room_id, body.online_url.as_deref(), true);
-    if body
-        .format
-        .as_deref()
-        .is_some_and(|format| !matches!(format, "joint" | "separate"))
-    {
-        f.push("format", "must be joint or separate");
-    }
+    let format = body.format.as_deref().and_then(|format| {
+        f.check(
+            "format",
+            SessionFormat::exactly(format).ok_or_else(|| "must be joint or separate".to_owned()),
+        )
+    });
     f.finish()?;
     let place =
         place.ok_or_else(|| AppError::field("room_id", "give a room_id or an online_url"))?;
@@ -203,17 +204,13 @@ async fn book_session(
             starts_at: body.starts_at,
             minutes: body.duration_minutes,
             place,
-            format: body.format,
+            format,
             party_ids: body.party_ids,
         },
     )
     .await?;
     let location = format!("/api/v1/sessions/{}", record.session.id);
-    Ok((
-        StatusCode::CREATED,
-        [(header::LOCATION, location)],
-        Json(SessionView::from(record)),
-    ))
+    Ok(created(location, SessionView::from(record)))
 }
 
 /// A session with each recipient's invitation and answer (as the case).
@@ -279,10 +276,7 @@ async fn cancel_session(
     ApiPath(id): ApiPath<Uuid>,
     ApiJson(body): ApiJson<CancelSession>,
 ) -> AppResult<Json<SessionView>> {
-    let reason = body.reason.trim().to_owned();
-    if reason.is_empty() || reason.chars().count() > 2000 {
-        return Err(AppError::field("reason", "must be 1 to 2000 characters"));
-    }
+    let reason = parse_reason(&body.reason)?;
     let record = sessions::cancel(&state.db, &state.settings, &caller, id, reason).await?;
     Ok(Json(record.into()))
 }

@@ -12,9 +12,9 @@ use utoipa_axum::routes;
 use super::auth::Auth;
 use super::extract::ApiJson;
 use super::users::UserView;
-use crate::AppState;
 use crate::error::{AppResult, Problem};
 use crate::services::{auth as auth_service, users};
+use crate::state::AppState;
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()

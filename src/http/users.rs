@@ -2,7 +2,6 @@
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -11,16 +10,17 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use super::ListResponse;
 use super::auth::{Admin, Auth};
 use super::extract::{ApiJson, ApiPath, ApiQuery};
-use crate::AppState;
+use super::list::ListResponse;
+use super::response::created;
 use crate::domain::primitives::parse_name;
-use crate::domain::{EmailAddress, Language, Role, password};
-use crate::error::{AppResult, Fields, Problem, checked};
+use crate::domain::{Language, Role, password};
+use crate::error::{AppResult, Fields, Problem};
 use crate::services::audit::Actor;
 use crate::services::page::PageRequest;
-use crate::services::users::{self, NewUser, UserChanges};
+use crate::services::users::{self, NewUser, NewUserInput, User, UserChanges};
+use crate::state::AppState;
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -41,15 +41,15 @@ pub struct UserView {
     pub updated_at: DateTime<Utc>,
 }
 
-impl From<entity::users::Model> for UserView {
-    fn from(u: entity::users::Model) -> Self {
+impl From<User> for UserView {
+    fn from(u: User) -> Self {
         Self {
             id: u.id,
             email: u.email,
             name: u.name,
-            role: u.role,
+            role: u.role.as_str().to_owned(),
             court_id: u.court_id,
-            language: u.language,
+            language: u.language.as_str().to_owned(),
             active: u.active,
             created_at: u.created_at,
             updated_at: u.updated_at,
@@ -101,36 +101,17 @@ async fn create_user(
     Admin(caller): Admin,
     ApiJson(body): ApiJson<CreateUser>,
 ) -> AppResult<impl IntoResponse> {
-    let new = parse_new_user(body)?;
+    let new = NewUser::parse(NewUserInput {
+        email: body.email,
+        name: body.name,
+        role: body.role,
+        court_id: body.court_id,
+        language: body.language,
+        password: body.password,
+    })?;
     let user = users::create(&state.db, Actor::User(caller.user_id), new).await?;
     let location = format!("/api/v1/users/{}", user.id);
-    Ok((
-        StatusCode::CREATED,
-        [(header::LOCATION, location)],
-        Json(UserView::from(user)),
-    ))
-}
-
-/// Validates every field of a new user at once, naming each bad one.
-pub fn parse_new_user(body: CreateUser) -> AppResult<NewUser> {
-    let mut f = Fields::default();
-    let email = f.check("email", EmailAddress::parse(&body.email));
-    let name = f.check("name", parse_name(&body.name, 200));
-    let role = f.check("role", body.role.parse::<Role>());
-    let language = f.check("language", body.language.parse::<Language>());
-    f.check("password", password::check_strength(&body.password));
-    if role == Some(Role::Clerk) && body.court_id.is_none() {
-        f.push("court_id", "is required for a clerk");
-    }
-    f.finish()?;
-    Ok(NewUser {
-        email: checked(email)?,
-        name: checked(name)?,
-        role: checked(role)?,
-        court_id: body.court_id,
-        language: checked(language)?,
-        password: body.password,
-    })
+    Ok(created(location, UserView::from(user)))
 }
 
 /// User accounts, optionally of one court or role (admin).

@@ -3,7 +3,9 @@
 //!
 //! Rule: jobs coordinate through the database, never through memory, because
 //! several instances may run on one PostgreSQL: each run first takes the job's
-//! lease in `job_locks`, and only the instance that gets it does the work.
+//! lease (`services::leases`), and only the instance that gets it does the
+//! work. A job is that lease and one service call; its queries, rules and
+//! emails live in `services/`.
 
 pub mod calendar_refresh;
 pub mod certification;
@@ -12,79 +14,10 @@ pub mod reminders;
 
 use std::sync::Arc;
 
-use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
 use tokio_cron_scheduler::{Job, JobScheduler};
 
-use crate::AppState;
-use crate::error::{AppResult, unique_violation};
-use crate::services::now;
-
-/// Takes the lease of job `name` for `lease` if nobody holds it; true when
-/// this caller got it. One conditional UPDATE decides, on SQLite and
-/// PostgreSQL alike.
-pub async fn try_lock(
-    db: &DatabaseConnection,
-    name: &str,
-    holder: &str,
-    lease: chrono::Duration,
-) -> AppResult<bool> {
-    use entity::job_locks::{ActiveModel, Column, Entity};
-    let at = now();
-    if let Err(e) = (ActiveModel {
-        name: Set(name.to_owned()),
-        locked_until: Set(at - chrono::Duration::seconds(1)),
-        locked_by: Set(String::new()),
-        last_run_at: Set(None),
-    })
-    .insert(db)
-    .await
-        && !unique_violation(&e)
-    {
-        return Err(e.into());
-    }
-    let won = Entity::update_many()
-        .col_expr(Column::LockedUntil, Expr::value(at + lease))
-        .col_expr(Column::LockedBy, Expr::value(holder.to_owned()))
-        .col_expr(Column::LastRunAt, Expr::value(at))
-        .filter(Column::Name.eq(name))
-        .filter(Column::LockedUntil.lt(at))
-        .exec(db)
-        .await?
-        .rows_affected
-        == 1;
-    Ok(won)
-}
-
-/// Gives the lease back early.
-pub async fn unlock(db: &DatabaseConnection, name: &str, holder: &str) -> AppResult<()> {
-    use entity::job_locks::{Column, Entity};
-    Entity::update_many()
-        .col_expr(
-            Column::LockedUntil,
-            Expr::value(now() - chrono::Duration::seconds(1)),
-        )
-        .filter(Column::Name.eq(name).and(Column::LockedBy.eq(holder)))
-        .exec(db)
-        .await?;
-    Ok(())
-}
-
-/// Runs `work` under the lease of `name`, or not at all when another
-/// instance holds it.
-pub async fn exclusively<F, Fut>(db: &DatabaseConnection, name: &str, work: F) -> AppResult<bool>
-where
-    F: FnOnce() -> Fut,
-    Fut: std::future::Future<Output = AppResult<()>>,
-{
-    let holder = uuid::Uuid::new_v4().to_string();
-    if !try_lock(db, name, &holder, chrono::Duration::minutes(30)).await? {
-        return Ok(false);
-    }
-    let result = work().await;
-    unlock(db, name, &holder).await?;
-    result.map(|()| true)
-}
+use crate::services::leases;
+use crate::state::AppState;
 
 /// Starts the scheduler with every job whose cron string is not empty.
 pub async fn start(state: AppState) -> anyhow::Result<JobScheduler> {
@@ -108,18 +41,12 @@ pub async fn start(state: AppState) -> anyhow::Result<JobScheduler> {
             let state = state.clone();
             Box::pin(async move {
                 let db = state.db.clone();
-                let result = exclusively(&db, name, || async {
+                let result = leases::exclusively(&db, name, || async {
                     match name {
-                        "calendar_refresh" => calendar_refresh::run(&state).await.map(|_| ()),
-                        "reminders" => reminders::run(&state.db, &state.settings, now())
-                            .await
-                            .map(|_| ()),
-                        "deadlines" => deadlines::run(&state.db, &state.settings, now())
-                            .await
-                            .map(|_| ()),
-                        _ => certification::run(&state.db, &state.settings, now())
-                            .await
-                            .map(|_| ()),
+                        "calendar_refresh" => calendar_refresh::run(&state).await,
+                        "reminders" => reminders::run(&state).await,
+                        "deadlines" => deadlines::run(&state).await,
+                        _ => certification::run(&state).await,
                     }
                 })
                 .await;

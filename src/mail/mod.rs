@@ -1,4 +1,7 @@
-//! Email: rendering from templates, the transactional outbox, and delivery.
+//! Email: rendering from typed templates ([`templates`]), the MIME message
+//! ([`compose`]), and where it is sent ([`transport`]). No database here:
+//! `services::emails` writes each email to the outbox, and
+//! `services::delivery` sends it.
 //!
 //! Rule: an email is never sent from a request or a job directly. It is
 //! rendered and written to `outbox_messages` in the same transaction as the
@@ -9,40 +12,73 @@
 //! message is then `multipart/mixed` [ `multipart/alternative` [ text,
 //! HTML, `text/calendar; method=<METHOD>; charset=UTF-8` ], `invite.ics` ].
 
-pub mod delivery;
 pub mod templates;
+pub mod transport;
+
+use templates::Template;
 
 use lettre::message::header::ContentType;
 use lettre::message::{Attachment, Mailbox, Message, MultiPart, SinglePart};
-use sea_orm::{ConnectionTrait, EntityTrait, Set};
 use uuid::Uuid;
 
 use crate::calendar::itip::{self, Invitation, Method};
 use crate::config::Settings;
 use crate::domain::{EmailAddress, Language};
 use crate::error::{AppError, AppResult};
-use crate::services::{new_id, now};
 
-/// One email to write to the outbox.
-pub struct Email<'a> {
-    /// Template folder under `templates/email/`.
-    pub template: &'static str,
+/// One email: to whom, in which language, and its template's context.
+pub struct Email<'a, T: Template> {
     pub to: &'a EmailAddress,
     pub to_name: &'a str,
     pub language: Language,
-    /// Template variables; `language` is added.
-    pub context: serde_json::Value,
-    pub case_id: Option<Uuid>,
-    pub session_id: Option<Uuid>,
+    pub context: T,
     /// The invitation this email carries, if it is one.
     pub calendar: Option<CalendarPart>,
+}
+
+/// An email rendered and formatted, ready for the outbox.
+#[derive(Debug, Clone)]
+pub struct Composed {
+    /// The template it was made from.
+    pub kind: &'static str,
+    pub recipient: String,
+    pub subject: String,
+    /// The whole message, as handed to SMTP.
+    pub raw: String,
+    pub message_id: String,
+}
+
+/// Renders `email` and builds its message, whose id is `id`.
+pub fn compose<T: Template>(
+    settings: &Settings,
+    email: &Email<'_, T>,
+    id: Uuid,
+) -> AppResult<Composed> {
+    let rendered = templates::render(email.language, &email.context)?;
+    let (message, message_id) = build_message(
+        settings,
+        email.to,
+        email.to_name,
+        email.calendar.as_ref(),
+        &rendered,
+        id,
+    )?;
+    let raw = String::from_utf8(message.formatted())
+        .map_err(|e| AppError::internal("formatting an email", e))?;
+    Ok(Composed {
+        kind: T::NAME,
+        recipient: email.to.as_str().to_owned(),
+        subject: rendered.subject,
+        raw,
+        message_id,
+    })
 }
 
 /// The iCalendar object of an invitation email.
 ///
 /// `method` must be the `METHOD` inside `ics` (it becomes the MIME
 /// `method=` parameter); [`CalendarPart::new`] keeps the two together, and
-/// [`enqueue`] refuses a part where they differ.
+/// [`compose`] refuses a part where they differ.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CalendarPart {
     pub method: Method,
@@ -76,83 +112,14 @@ pub const ATTACHMENT_CONTENT_TYPE: &str = "application/ics; name=\"invite.ics\""
 /// File name of the attached copy of the invitation.
 pub const ATTACHMENT_NAME: &str = "invite.ics";
 
-/// Renders `email` and writes it to the outbox inside `db` (a transaction).
-pub async fn enqueue<C: ConnectionTrait>(
-    db: &C,
-    settings: &Settings,
-    email: Email<'_>,
-) -> AppResult<Uuid> {
-    let (id, row) = outbox_row(settings, email, now())?;
-    entity::outbox_messages::Entity::insert(row)
-        .exec_without_returning(db)
-        .await?;
-    Ok(id)
-}
-
-/// Renders every email and writes them to the outbox inside `db` (a
-/// transaction) with one multi-row insert per hundred, in order.
-pub async fn enqueue_many<C: ConnectionTrait>(
-    db: &C,
-    settings: &Settings,
-    emails: Vec<Email<'_>>,
-) -> AppResult<Vec<Uuid>> {
-    let at = now();
-    let (ids, rows): (Vec<Uuid>, Vec<_>) = emails
-        .into_iter()
-        .map(|e| outbox_row(settings, e, at))
-        .collect::<AppResult<Vec<_>>>()?
-        .into_iter()
-        .unzip();
-    let mut rows = rows.into_iter().peekable();
-    while rows.peek().is_some() {
-        entity::outbox_messages::Entity::insert_many(rows.by_ref().take(100))
-            .exec_without_returning(db)
-            .await?;
-    }
-    Ok(ids)
-}
-
-/// The outbox row of `email`, rendered.
-fn outbox_row(
-    settings: &Settings,
-    mut email: Email<'_>,
-    at: chrono::DateTime<chrono::Utc>,
-) -> AppResult<(Uuid, entity::outbox_messages::ActiveModel)> {
-    let mut context = std::mem::take(&mut email.context);
-    if let Some(map) = context.as_object_mut() {
-        map.insert("language".into(), email.language.as_str().into());
-    }
-    let rendered = templates::render(email.template, &context)?;
-    let id = new_id();
-    let (message, message_id) = build_message(settings, &email, &rendered, id)?;
-    let raw = String::from_utf8(message.formatted())
-        .map_err(|e| AppError::internal("formatting an email", e))?;
-    let row = entity::outbox_messages::ActiveModel {
-        id: Set(id),
-        kind: Set(email.template.to_owned()),
-        recipient: Set(email.to.as_str().to_owned()),
-        subject: Set(rendered.subject),
-        raw_message: Set(raw),
-        case_id: Set(email.case_id),
-        session_id: Set(email.session_id),
-        status: Set("pending".into()),
-        attempts: Set(0),
-        next_attempt_at: Set(at),
-        lease_until: Set(None),
-        last_error: Set(None),
-        message_id: Set(message_id),
-        created_at: Set(at),
-        sent_at: Set(None),
-    };
-    Ok((id, row))
-}
-
-/// Builds the message [`enqueue`] stores, with no I/O: From from settings,
+/// Builds the message [`compose`] returns, with no I/O: From from settings,
 /// To with the cleaned display name, the Message-ID `<id@from-domain>`
 /// (returned too), and the MIME tree described in the module docs.
 fn build_message(
     settings: &Settings,
-    email: &Email<'_>,
+    to: &EmailAddress,
+    to_name: &str,
+    calendar: Option<&CalendarPart>,
     rendered: &templates::Rendered,
     id: Uuid,
 ) -> AppResult<(Message, String)> {
@@ -161,8 +128,8 @@ fn build_message(
         .parse()
         .map_err(|e| AppError::internal("reading mail_from", anyhow::anyhow!("{e}")))?;
     let to = Mailbox::new(
-        Some(crate::calendar::text::param_value(email.to_name)),
-        email.to.as_str().parse().map_err(|e| {
+        Some(crate::calendar::text::param_value(to_name)),
+        to.as_str().parse().map_err(|e| {
             AppError::internal("reading a recipient address", anyhow::anyhow!("{e}"))
         })?,
     );
@@ -173,7 +140,7 @@ fn build_message(
         .to(to)
         .subject(rendered.subject.clone())
         .message_id(Some(message_id.clone()));
-    let message = match &email.calendar {
+    let message = match calendar {
         None => builder.multipart(MultiPart::alternative_plain_html(
             rendered.text.clone(),
             rendered.html.clone(),
@@ -267,19 +234,16 @@ mod tests {
 
     fn raw_message(to_name: &str, calendar: Option<CalendarPart>) -> Vec<u8> {
         let to = EmailAddress::parse("party@example.kz").expect("valid address");
-        let email = Email {
-            template: "session_invitation",
-            to: &to,
-            to_name,
-            language: Language::Ru,
-            context: serde_json::Value::Null,
-            case_id: None,
-            session_id: None,
-            calendar,
-        };
         let id = Uuid::nil();
-        let (message, message_id) =
-            build_message(&settings(), &email, &rendered(), id).expect("message builds");
+        let (message, message_id) = build_message(
+            &settings(),
+            &to,
+            to_name,
+            calendar.as_ref(),
+            &rendered(),
+            id,
+        )
+        .expect("message builds");
         assert_eq!(message_id, format!("<{id}@kelisim.example.kz>"));
         message.formatted()
     }
@@ -425,20 +389,21 @@ mod tests {
     #[test]
     fn a_calendar_part_whose_method_contradicts_its_ics_is_refused() {
         let to = EmailAddress::parse("party@example.kz").expect("valid address");
-        let email = Email {
-            template: "session_invitation",
-            to: &to,
-            to_name: "Нурлан",
-            language: Language::Ru,
-            context: serde_json::Value::Null,
-            case_id: None,
-            session_id: None,
-            calendar: Some(CalendarPart {
-                method: Method::Request,
-                ics: itip::build(&invitation(Method::Cancel)),
-            }),
+        let calendar = CalendarPart {
+            method: Method::Request,
+            ics: itip::build(&invitation(Method::Cancel)),
         };
 
-        assert!(build_message(&settings(), &email, &rendered(), Uuid::nil()).is_err());
+        assert!(
+            build_message(
+                &settings(),
+                &to,
+                "Нурлан",
+                Some(&calendar),
+                &rendered(),
+                Uuid::nil()
+            )
+            .is_err()
+        );
     }
 }

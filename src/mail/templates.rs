@@ -1,21 +1,58 @@
-//! Email templates, compiled into the binary from `templates/email/`.
+//! Templates compiled into the binary: every email (`templates/email/`),
+//! each with a context struct of its own, and the party's page
+//! (`templates/pages/`), all in one strict environment.
 //!
-//! Rule: strict undefined — a missing variable is an error, never an empty
-//! string in a court's email. Every template is rendered in every language by
-//! the tests.
+//! Rules: an email is rendered only through its context struct (see
+//! [`Template`]): the struct names the template folder, so a wrong folder
+//! name does not compile, and its fields are the template's variables, so
+//! a forgotten one does not compile either. Undefined is strict — a
+//! variable a template uses but the struct lacks is an error, never an
+//! empty string in a court's email — and the tests render every template
+//! in every language with a sample of its struct.
 
 use std::sync::OnceLock;
 
 use minijinja::{Environment, UndefinedBehavior};
+use serde::Serialize;
 
+use crate::domain::Language;
 use crate::error::{AppError, AppResult};
 
+mod sealed {
+    /// Only the context structs below are templates.
+    pub trait Sealed {}
+}
+
+/// The context of one email template; `NAME` is its folder under
+/// `templates/email/`. Implemented only here, by [`email_templates!`].
+pub trait Template: Serialize + sealed::Sealed {
+    const NAME: &'static str;
+}
+
 macro_rules! email_templates {
-    ($($name:literal),+ $(,)?) => {
+    ($($ty:ident => $name:literal),+ $(,)?) => {
         /// Every email template, by folder name.
         pub const NAMES: &[&str] = &[$($name),+];
 
-        fn add_all(env: &mut Environment<'static>) -> Result<(), minijinja::Error> {
+        $(
+            impl sealed::Sealed for $ty {}
+            impl Template for $ty {
+                const NAME: &'static str = $name;
+            }
+        )+
+
+        /// Renders template `name` from `value` read as its context struct:
+        /// a sample that lacks a field of the struct fails here.
+        #[cfg(test)]
+        fn render_sample(name: &str, language: Language, value: serde_json::Value) -> AppResult<Rendered> {
+            let sample = |e: serde_json::Error| AppError::internal("reading a sample context", e);
+            match name {
+                $($name => render::<$ty>(language, &serde_json::from_value::<$ty>(value).map_err(sample)?),)+
+                other => Err(AppError::internal("rendering a sample", anyhow::anyhow!("no template {other}"))),
+            }
+        }
+
+        fn add_emails(env: &mut Environment<'static>) -> Result<(), minijinja::Error> {
             $(
                 env.add_template(concat!($name, "/subject.txt"), include_str!(concat!("../../templates/email/", $name, "/subject.txt.j2")))?;
                 env.add_template(concat!($name, "/body.txt"), include_str!(concat!("../../templates/email/", $name, "/body.txt.j2")))?;
@@ -26,29 +63,164 @@ macro_rules! email_templates {
     };
 }
 
+/// A mediator's certification ends within the warning period.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(test, derive(serde::Deserialize))]
+pub struct CertificationExpiring {
+    pub name: String,
+    pub registry_number: String,
+    pub certified_until: String,
+}
+
+/// A mediator was suspended: their certification ended.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(test, derive(serde::Deserialize))]
+pub struct CertificationSuspended {
+    pub name: String,
+    pub registry_number: String,
+    pub certified_until: String,
+}
+
+/// To each party of a new referral, with their personal link.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(test, derive(serde::Deserialize))]
+pub struct CaseReferred {
+    pub name: String,
+    pub court_name: String,
+    pub court_case_number: String,
+    pub mediation_deadline: String,
+    pub party_link: String,
+    pub violence_reported: bool,
+}
+
+/// To the mediator proposed for a case.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(test, derive(serde::Deserialize))]
+pub struct AssignmentProposed {
+    pub name: String,
+    pub court_name: String,
+    pub court_case_number: String,
+    pub category: String,
+    pub mediation_deadline: String,
+    pub chosen_by_parties: bool,
+    pub case_link: String,
+}
+
+/// To the clerk who proposed a mediator: accepted or declined.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(test, derive(serde::Deserialize))]
+pub struct AssignmentAnswered {
+    pub name: String,
+    pub mediator_name: String,
+    pub registry_number: String,
+    pub court_case_number: String,
+    pub accepted: bool,
+    /// Empty when accepted.
+    pub reason: String,
+    pub case_link: String,
+}
+
+/// To the clerk: a case's mediation deadline is near.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(test, derive(serde::Deserialize))]
+pub struct CaseDeadlineNear {
+    pub name: String,
+    pub court_case_number: String,
+    pub mediation_deadline: String,
+    pub case_link: String,
+    pub days_left: i64,
+    pub status: String,
+}
+
+/// To the clerk: a case expired with no outcome.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(test, derive(serde::Deserialize))]
+pub struct CaseExpired {
+    pub name: String,
+    pub court_case_number: String,
+    pub mediation_deadline: String,
+    pub case_link: String,
+}
+
+/// An invitation to a booked or moved session (with its calendar part).
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(test, derive(serde::Deserialize))]
+pub struct SessionInvitation {
+    pub name: String,
+    pub court_case_number: String,
+    pub starts_local: String,
+    pub duration_minutes: i64,
+    pub location: String,
+    pub moved: bool,
+    pub format: String,
+    /// Empty for the mediator.
+    pub party_link: String,
+}
+
+/// A session was cancelled (with its calendar part).
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(test, derive(serde::Deserialize))]
+pub struct SessionCancelled {
+    pub name: String,
+    pub court_case_number: String,
+    pub starts_local: String,
+    pub reason: String,
+    /// Empty for the mediator.
+    pub party_link: String,
+}
+
+/// A reminder before a session.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(test, derive(serde::Deserialize))]
+pub struct SessionReminder {
+    pub name: String,
+    pub court_case_number: String,
+    pub starts_local: String,
+    pub duration_minutes: i64,
+    pub location: String,
+    /// Empty for the mediator.
+    pub party_link: String,
+}
+
 email_templates!(
-    "certification_expiring",
-    "certification_suspended",
-    "case_referred",
-    "assignment_proposed",
-    "assignment_answered",
-    "case_deadline_near",
-    "case_expired",
-    "session_invitation",
-    "session_cancelled",
-    "session_reminder",
+    CertificationExpiring => "certification_expiring",
+    CertificationSuspended => "certification_suspended",
+    CaseReferred => "case_referred",
+    AssignmentProposed => "assignment_proposed",
+    AssignmentAnswered => "assignment_answered",
+    CaseDeadlineNear => "case_deadline_near",
+    CaseExpired => "case_expired",
+    SessionInvitation => "session_invitation",
+    SessionCancelled => "session_cancelled",
+    SessionReminder => "session_reminder",
 );
+
+/// The party's own page.
+pub const PARTY_PAGE: &str = "pages/party.html";
 
 fn env() -> AppResult<&'static Environment<'static>> {
     static ENV: OnceLock<Result<Environment<'static>, String>> = OnceLock::new();
     ENV.get_or_init(|| {
         let mut env = Environment::new();
         env.set_undefined_behavior(UndefinedBehavior::Strict);
-        add_all(&mut env).map_err(|e| e.to_string())?;
+        add_emails(&mut env).map_err(|e| e.to_string())?;
+        env.add_template(
+            PARTY_PAGE,
+            include_str!("../../templates/pages/party.html.j2"),
+        )
+        .map_err(|e| e.to_string())?;
         Ok(env)
     })
     .as_ref()
-    .map_err(|e| AppError::internal("loading email templates", anyhow::anyhow!(e.clone())))
+    .map_err(|e| AppError::internal("loading the templates", anyhow::anyhow!(e.clone())))
+}
+
+/// Renders a page template with `context`.
+pub fn render_page(name: &str, context: impl Serialize) -> AppResult<String> {
+    env()?
+        .get_template(name)
+        .and_then(|t| t.render(minijinja::value::Serde(context)))
+        .map_err(|e| AppError::internal("rendering a page", anyhow::anyhow!("{name}: {e:#}")))
 }
 
 /// A rendered email.
@@ -58,8 +230,27 @@ pub struct Rendered {
     pub html: String,
 }
 
-/// Renders the three parts of template `name` (the HTML part autoescaped).
-pub fn render(name: &str, context: &serde_json::Value) -> AppResult<Rendered> {
+/// An email's variables: its context and the language it is written in.
+#[derive(Serialize)]
+struct InLanguage<'a, T: Serialize> {
+    language: &'static str,
+    #[serde(flatten)]
+    context: &'a T,
+}
+
+/// Renders the three parts of `T`'s template in `language` (the HTML part
+/// autoescaped).
+pub fn render<T: Template>(language: Language, context: &T) -> AppResult<Rendered> {
+    render_named(
+        T::NAME,
+        &InLanguage {
+            language: language.as_str(),
+            context,
+        },
+    )
+}
+
+fn render_named(name: &str, context: &impl Serialize) -> AppResult<Rendered> {
     let env = env()?;
     let part = |p: &str| -> AppResult<String> {
         env.get_template(&format!("{name}/{p}"))
@@ -135,13 +326,15 @@ mod tests {
         }
     }
 
+    /// Template `name` rendered in `lang` from its context struct, read
+    /// from the sample with `changes`.
     fn render_in(name: &str, lang: &str, changes: serde_json::Value) -> Rendered {
         let mut ctx = sample();
-        ctx["language"] = lang.into();
         for (k, v) in changes.as_object().expect("changes are an object") {
             ctx[k] = v.clone();
         }
-        render(name, &ctx).unwrap_or_else(|e| panic!("{name} in {lang}: {e:?}"))
+        let language: Language = lang.parse().expect("a language");
+        render_sample(name, language, ctx).unwrap_or_else(|e| panic!("{name} in {lang}: {e:?}"))
     }
 
     #[test]
@@ -239,10 +432,19 @@ mod tests {
     }
 
     #[test]
-    fn a_missing_variable_is_an_error() {
+    fn a_variable_missing_from_the_context_is_an_error() {
         let ctx = serde_json::json!({"language": "en", "name": "Dana"});
         for name in NAMES {
-            assert!(render(name, &ctx).is_err(), "{name}");
+            assert!(render_named(name, &ctx).is_err(), "{name}");
+            assert!(
+                render_sample(name, Language::En, ctx.clone()).is_err(),
+                "{name}: its struct needs every field"
+            );
         }
+    }
+
+    #[test]
+    fn the_party_page_renders_strictly() {
+        assert!(render_page(PARTY_PAGE, serde_json::json!({"language": "en"})).is_err());
     }
 }

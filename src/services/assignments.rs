@@ -7,23 +7,23 @@
 
 use chrono::Duration;
 use sea_orm::sea_query::Expr;
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    Set, TransactionTrait,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
 use uuid::Uuid;
 
 use super::audit::Actor;
 use super::auth::Caller;
-use super::availability::CalendarCache;
+use super::availability::cache::CalendarCache;
 use super::cases::{self, CaseRecord, case_link, transition};
-use super::{matching, new_id, now};
+use super::emails::{self, Addressee};
+use super::{matching, users};
 use crate::config::Settings;
-use crate::domain::case::CaseAction;
+use crate::db::{begin_write, new_id, now};
+use crate::domain::case::{AssignmentStatus, CaseAction};
+use crate::domain::primitives::Reason;
 use crate::domain::slots::SlotRules;
 use crate::domain::{EmailAddress, Language, Role};
 use crate::error::{AppError, AppResult};
-use crate::mail::{self, Email};
+use crate::mail::templates::{AssignmentAnswered, AssignmentProposed};
 
 /// The slot length a proposal is checked with when none is given.
 pub const DEFAULT_SESSION_MINUTES: i64 = 60;
@@ -36,20 +36,6 @@ pub fn rules(settings: &Settings, minutes: i64) -> SlotRules {
         grid_minutes: settings.slot_grid_minutes,
         buffer: Duration::minutes(i64::from(settings.session_buffer_minutes)),
     }
-}
-
-async fn language_of_user<C: ConnectionTrait>(
-    db: &C,
-    user_id: Option<Uuid>,
-) -> AppResult<Language> {
-    Ok(match user_id {
-        Some(id) => entity::users::Entity::find_by_id(id)
-            .one(db)
-            .await?
-            .and_then(|u| u.language.parse().ok())
-            .unwrap_or(Language::Ru),
-        None => Language::Ru,
-    })
 }
 
 /// Proposes `mediator_id` for the case (a clerk of its court).
@@ -71,8 +57,7 @@ pub async fn propose(
     }
     // The state first: proposing on a case that is past it says so, rather
     // than listing the mediator's reasons.
-    let from: crate::domain::case::CaseStatus = record.status()?;
-    if let Err(e) = from.apply(CaseAction::ProposeMediator) {
+    if let Err(e) = record.case.status.apply(CaseAction::ProposeMediator) {
         return Err(AppError::conflict_with_reasons(
             e.to_string(),
             vec!["case_status".into()],
@@ -95,9 +80,9 @@ pub async fn propose(
         .one(db)
         .await?
         .ok_or_else(|| AppError::not_found("court"))?;
-    let language = language_of_user(db, mediator.user_id).await?;
+    let language = users::language_of(db, mediator.user_id).await?;
 
-    let txn = db.begin().await?;
+    let txn = begin_write(db).await?;
     transition(
         &txn,
         &record.case,
@@ -115,7 +100,7 @@ pub async fn propose(
         id: Set(new_id()),
         case_id: Set(case_id),
         mediator_id: Set(mediator_id),
-        status: Set("proposed".into()),
+        status: Set(AssignmentStatus::Proposed.as_str().to_owned()),
         chosen_by_parties: Set(chosen_by_parties),
         proposed_by: Set(caller.user_id),
         proposed_at: Set(at),
@@ -125,26 +110,23 @@ pub async fn propose(
     .insert(&txn)
     .await?;
     if let Ok(to) = EmailAddress::parse(&mediator.email) {
-        mail::enqueue(
+        emails::send_assignment_proposed(
             &txn,
             settings,
-            Email {
-                template: "assignment_proposed",
-                to: &to,
-                to_name: &mediator.name,
+            case_id,
+            Addressee {
+                address: &to,
+                name: &mediator.name,
                 language,
-                context: serde_json::json!({
-                    "name": mediator.name,
-                    "court_name": court.name,
-                    "court_case_number": record.case.court_case_number,
-                    "category": record.case.category,
-                    "mediation_deadline": record.case.mediation_deadline.to_string(),
-                    "chosen_by_parties": chosen_by_parties,
-                    "case_link": case_link(settings, case_id),
-                }),
-                case_id: Some(case_id),
-                session_id: None,
-                calendar: None,
+            },
+            AssignmentProposed {
+                name: mediator.name.clone(),
+                court_name: court.name.clone(),
+                court_case_number: record.case.court_case_number.clone(),
+                category: record.case.category.as_str().to_owned(),
+                mediation_deadline: record.case.mediation_deadline.to_string(),
+                chosen_by_parties,
+                case_link: case_link(settings, case_id),
             },
         )
         .await?;
@@ -157,7 +139,7 @@ pub async fn propose(
 #[derive(Debug, Clone)]
 pub enum Answer {
     Accept,
-    Decline { reason: String },
+    Decline { reason: Reason },
 }
 
 /// The proposed mediator accepts or declines; the clerk who proposed is told.
@@ -179,7 +161,7 @@ pub async fn answer(
         .clone()
         .filter(|a| a.mediator_id == mediator_id)
         .ok_or_else(|| AppError::not_found("case"))?;
-    if assignment.status != "proposed" {
+    if assignment.status != AssignmentStatus::Proposed {
         return Err(AppError::conflict_with_reasons(
             format!("the proposal was already answered ({})", assignment.status),
             vec!["assignment_status".into()],
@@ -188,15 +170,15 @@ pub async fn answer(
     let (action, status, audit_action, reason) = match &answer {
         Answer::Accept => (
             CaseAction::AcceptAssignment,
-            "accepted",
+            AssignmentStatus::Accepted,
             "case.mediator_accepted",
             None,
         ),
         Answer::Decline { reason } => (
             CaseAction::DeclineAssignment,
-            "declined",
+            AssignmentStatus::Declined,
             "case.mediator_declined",
-            Some(reason.clone()),
+            Some(reason.as_str().to_owned()),
         ),
     };
     let mediator = entity::mediators::Entity::find_by_id(mediator_id)
@@ -206,7 +188,7 @@ pub async fn answer(
     let clerk = entity::users::Entity::find_by_id(assignment.proposed_by)
         .one(db)
         .await?;
-    let txn = db.begin().await?;
+    let txn = begin_write(db).await?;
     let to = transition(
         &txn,
         &record.case,
@@ -220,14 +202,17 @@ pub async fn answer(
     )
     .await?;
     let res = entity::assignments::Entity::update_many()
-        .col_expr(entity::assignments::Column::Status, Expr::value(status))
+        .col_expr(
+            entity::assignments::Column::Status,
+            Expr::value(status.as_str()),
+        )
         .col_expr(entity::assignments::Column::AnsweredAt, Expr::value(now()))
         .col_expr(
             entity::assignments::Column::DeclineReason,
             Expr::value(reason.clone()),
         )
         .filter(entity::assignments::Column::Id.eq(assignment.id))
-        .filter(entity::assignments::Column::Status.eq("proposed"))
+        .filter(entity::assignments::Column::Status.eq(AssignmentStatus::Proposed.as_str()))
         .exec(&txn)
         .await?;
     if res.rows_affected == 0 {
@@ -240,26 +225,23 @@ pub async fn answer(
         .filter(|u| u.active)
         .and_then(|u| EmailAddress::parse(&u.email).ok().map(|to| (u, to)))
     {
-        mail::enqueue(
+        emails::send_assignment_answered(
             &txn,
             settings,
-            Email {
-                template: "assignment_answered",
-                to: &to,
-                to_name: &clerk.name,
-                language: clerk.language.parse().unwrap_or(Language::Ru),
-                context: serde_json::json!({
-                    "name": clerk.name,
-                    "mediator_name": mediator.name,
-                    "registry_number": mediator.registry_number,
-                    "court_case_number": record.case.court_case_number,
-                    "accepted": matches!(answer, Answer::Accept),
-                    "reason": reason.unwrap_or_default(),
-                    "case_link": case_link(settings, case_id),
-                }),
-                case_id: Some(case_id),
-                session_id: None,
-                calendar: None,
+            case_id,
+            Addressee {
+                address: &to,
+                name: &clerk.name,
+                language: Language::stored(&clerk.language),
+            },
+            AssignmentAnswered {
+                name: clerk.name.clone(),
+                mediator_name: mediator.name.clone(),
+                registry_number: mediator.registry_number.clone(),
+                court_case_number: record.case.court_case_number.clone(),
+                accepted: matches!(answer, Answer::Accept),
+                reason: reason.unwrap_or_default(),
+                case_link: case_link(settings, case_id),
             },
         )
         .await?;
@@ -270,7 +252,7 @@ pub async fn answer(
         Ok((record, _)) => Ok(record),
         Err(AppError::NotFound(_)) => {
             let mut record = record;
-            record.case.status = to.as_str().to_owned();
+            record.case.status = to;
             record.assignment = None;
             record.mediator = None;
             Ok(record)

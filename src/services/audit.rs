@@ -6,7 +6,7 @@
 use sea_orm::{ActiveModelTrait, ConnectionTrait, Set};
 use uuid::Uuid;
 
-use super::{new_id, now};
+use crate::db::{new_id, now};
 use crate::error::AppResult;
 
 /// Who caused a change.
@@ -64,6 +64,39 @@ impl Entry {
     pub fn details(mut self, details: serde_json::Value) -> Self {
         self.details = Some(details);
         self
+    }
+}
+
+/// One stored audit entry, as read back.
+#[derive(Debug, Clone)]
+pub struct AuditRow {
+    pub id: Uuid,
+    pub at: chrono::DateTime<chrono::Utc>,
+    /// `user`, `party` or `system`.
+    pub actor_kind: String,
+    pub actor_user_id: Option<Uuid>,
+    pub action: String,
+    pub entity_type: String,
+    pub entity_id: Option<Uuid>,
+    pub from_state: Option<String>,
+    pub to_state: Option<String>,
+    pub details: Option<serde_json::Value>,
+}
+
+impl From<entity::audit_log::Model> for AuditRow {
+    fn from(a: entity::audit_log::Model) -> Self {
+        Self {
+            id: a.id,
+            at: a.at,
+            actor_kind: a.actor_kind,
+            actor_user_id: a.actor_user_id,
+            action: a.action,
+            entity_type: a.entity_type,
+            entity_id: a.entity_id,
+            from_state: a.from_state,
+            to_state: a.to_state,
+            details: a.details,
+        }
     }
 }
 

@@ -19,8 +19,9 @@ use sea_orm::{
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use super::{new_id, now};
+use crate::db::{new_id, now};
 use crate::domain::email::mask_email;
+use crate::domain::mediator::Access;
 use crate::domain::{Role, password};
 use crate::error::{AppError, AppResult};
 
@@ -36,15 +37,20 @@ pub struct Caller {
 }
 
 impl Caller {
-    /// `user` acting with `role` without an API token: for work started
-    /// from the command line, such as `kelisim demo`.
-    pub fn without_token(user: &entity::users::Model, role: Role) -> Self {
-        Self {
-            user_id: user.id,
-            token_id: Uuid::nil(),
-            role,
-            court_id: user.court_id,
-        }
+    /// How far this caller may go with the mediator whose login is
+    /// `mediator_login` and who serves `courts` (see [`Access::of`]).
+    pub fn access_to_mediator(
+        &self,
+        mediator_login: Option<Uuid>,
+        courts: &[Uuid],
+    ) -> Option<Access> {
+        Access::of(
+            self.role,
+            self.user_id,
+            self.court_id,
+            mediator_login,
+            courts,
+        )
     }
 
     pub fn is_admin(&self) -> bool {

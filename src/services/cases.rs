@@ -10,22 +10,27 @@ use chrono::NaiveDate;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, QueryTrait, Set, TransactionTrait,
+    QueryOrder, QuerySelect, QueryTrait, Set,
 };
 use uuid::Uuid;
 
-use super::audit::{self, Actor, Entry};
+use super::audit::{self, Actor, AuditRow, Entry};
 use super::auth::{Caller, hash_token};
+use super::emails::{self, Addressee};
 use super::page::{self, PageRequest};
-use super::{new_id, now};
+use super::records::{self, Assignment, Case, Party};
 use crate::config::Settings;
+use crate::db::{begin_write, new_id, now};
+use crate::domain::TimeZoneName;
 use crate::domain::case::{
-    self, CaseAction, CaseCategory, CaseStatus, LegalCapacity, PartiesProblem, PartyRole,
+    self, AssignmentStatus, CaseAction, CaseCategory, CaseNumber, CaseStatus, LegalCapacity,
+    PartiesProblem, PartyRole,
 };
 use crate::domain::iin::IinBin;
+use crate::domain::primitives::{FreeText, Phone, Reason};
 use crate::domain::{EmailAddress, Language, Role};
 use crate::error::{AppError, AppResult, FieldError, unique_violation};
-use crate::mail::{self, Email};
+use crate::mail::templates::CaseReferred;
 
 /// A party as given in a referral, already valid.
 #[derive(Debug, Clone)]
@@ -33,11 +38,12 @@ pub struct NewParty {
     pub role: PartyRole,
     pub name: String,
     pub email: EmailAddress,
-    pub phone: Option<String>,
+    pub phone: Option<Phone>,
     pub iin_bin: Option<IinBin>,
     pub language: Language,
     pub is_minor: bool,
-    pub accessibility_needs: Option<String>,
+    /// Not empty when given.
+    pub accessibility_needs: Option<FreeText>,
     pub legal_capacity: LegalCapacity,
 }
 
@@ -46,9 +52,9 @@ pub struct NewParty {
 #[derive(Debug, Clone)]
 pub struct NewCase {
     pub court_id: Uuid,
-    pub court_case_number: String,
+    pub court_case_number: CaseNumber,
     pub category: CaseCategory,
-    pub summary: String,
+    pub summary: FreeText,
     pub language: Language,
     pub mediation_deadline: NaiveDate,
     pub minors_involved: bool,
@@ -63,30 +69,35 @@ pub struct NewCase {
 /// A case with its parties and its current (latest) assignment.
 #[derive(Debug, Clone)]
 pub struct CaseRecord {
-    pub case: entity::cases::Model,
-    pub parties: Vec<entity::parties::Model>,
-    pub assignment: Option<entity::assignments::Model>,
+    pub case: Case,
+    pub parties: Vec<Party>,
+    pub assignment: Option<Assignment>,
     /// Name and registry number of the mediator of that assignment.
     pub mediator: Option<(String, String)>,
 }
 
 impl CaseRecord {
-    pub fn status(&self) -> AppResult<CaseStatus> {
-        parse_status(&self.case.status)
-    }
-
     /// The mediator who accepted the case, if one has.
     pub fn accepted_mediator(&self) -> Option<Uuid> {
         self.assignment
             .as_ref()
-            .filter(|a| a.status == "accepted")
+            .filter(|a| a.status == AssignmentStatus::Accepted)
             .map(|a| a.mediator_id)
     }
-}
 
-fn parse_status(raw: &str) -> AppResult<CaseStatus> {
-    raw.parse()
-        .map_err(|e| AppError::internal("reading a case status", anyhow::anyhow!("{e}")))
+    /// Principal parties who still have to confirm voluntary participation
+    /// before a session of the case can be booked.
+    pub fn awaiting_confirmation(&self) -> Vec<&Party> {
+        let facts: Vec<(PartyRole, bool)> = self
+            .parties
+            .iter()
+            .map(|p| (p.role, p.voluntary_confirmed_at.is_some()))
+            .collect();
+        case::awaiting_voluntary_confirmation(self.case.violence_reported, &facts)
+            .into_iter()
+            .filter_map(|i| self.parties.get(i))
+            .collect()
+    }
 }
 
 /// How far a caller may go with a case.
@@ -198,13 +209,13 @@ pub async fn refer(
     let at = now();
     let id = new_id();
     let minors_involved = input.minors_involved || input.parties.iter().any(|p| p.is_minor);
-    let txn = db.begin().await?;
+    let txn = begin_write(db).await?;
     let case = entity::cases::ActiveModel {
         id: Set(id),
         court_id: Set(court.id),
-        court_case_number: Set(input.court_case_number.clone()),
+        court_case_number: Set(input.court_case_number.as_str().to_owned()),
         category: Set(input.category.as_str().to_owned()),
-        summary: Set(input.summary),
+        summary: Set(input.summary.into_string()),
         language: Set(input.language.as_str().to_owned()),
         mediation_deadline: Set(input.mediation_deadline),
         minors_involved: Set(minors_involved),
@@ -225,7 +236,7 @@ pub async fn refer(
                 "court_case_number",
                 format!(
                     "case {} of this court has already been referred",
-                    input.court_case_number
+                    input.court_case_number.as_str()
                 ),
             )
         } else {
@@ -242,11 +253,14 @@ pub async fn refer(
             role: Set(p.role.as_str().to_owned()),
             name: Set(p.name.clone()),
             email: Set(p.email.as_str().to_owned()),
-            phone: Set(p.phone.clone()),
+            phone: Set(p.phone.as_ref().map(|p| p.as_str().to_owned())),
             iin_bin: Set(p.iin_bin.as_ref().map(|i| i.as_str().to_owned())),
             language: Set(p.language.as_str().to_owned()),
             is_minor: Set(p.is_minor),
-            accessibility_needs: Set(p.accessibility_needs.clone()),
+            accessibility_needs: Set(p
+                .accessibility_needs
+                .as_ref()
+                .map(|t| t.as_str().to_owned())),
             legal_capacity: Set(p.legal_capacity.as_str().to_owned()),
             represents_party_id: Set(None),
             voluntary_confirmed_at: Set(None),
@@ -255,25 +269,23 @@ pub async fn refer(
         }
         .insert(&txn)
         .await?;
-        mail::enqueue(
+        let party = Party::try_from(party)?;
+        emails::send_case_referred(
             &txn,
             settings,
-            Email {
-                template: "case_referred",
-                to: &p.email,
-                to_name: &p.name,
+            id,
+            Addressee {
+                address: &p.email,
+                name: &p.name,
                 language: p.language,
-                context: serde_json::json!({
-                    "name": p.name,
-                    "court_name": court.name,
-                    "court_case_number": case.court_case_number,
-                    "mediation_deadline": case.mediation_deadline.to_string(),
-                    "party_link": party_link(settings, &token),
-                    "violence_reported": case.violence_reported,
-                }),
-                case_id: Some(id),
-                session_id: None,
-                calendar: None,
+            },
+            CaseReferred {
+                name: p.name.clone(),
+                court_name: court.name.clone(),
+                court_case_number: case.court_case_number.clone(),
+                mediation_deadline: case.mediation_deadline.to_string(),
+                party_link: party_link(settings, &token),
+                violence_reported: case.violence_reported,
             },
         )
         .await?;
@@ -296,7 +308,7 @@ pub async fn refer(
     .await?;
     txn.commit().await?;
     Ok(CaseRecord {
-        case,
+        case: case.try_into()?,
         parties,
         assignment: None,
         mediator: None,
@@ -317,12 +329,14 @@ pub async fn mediator_of_user<C: ConnectionTrait>(
 async fn latest_assignment<C: ConnectionTrait>(
     db: &C,
     case_id: Uuid,
-) -> AppResult<Option<entity::assignments::Model>> {
-    Ok(entity::assignments::Entity::find()
+) -> AppResult<Option<Assignment>> {
+    entity::assignments::Entity::find()
         .filter(entity::assignments::Column::CaseId.eq(case_id))
         .order_by_desc(entity::assignments::Column::Id)
         .one(db)
-        .await?)
+        .await?
+        .map(Assignment::try_from)
+        .transpose()
 }
 
 /// Loads a case with its parties and latest assignment, if `caller` may see
@@ -334,10 +348,12 @@ pub async fn load_visible<C: ConnectionTrait>(
     id: Uuid,
 ) -> AppResult<(CaseRecord, CaseAccess)> {
     let not_found = || AppError::not_found("case");
-    let case = entity::cases::Entity::find_by_id(id)
-        .one(db)
-        .await?
-        .ok_or_else(not_found)?;
+    let case = Case::try_from(
+        entity::cases::Entity::find_by_id(id)
+            .one(db)
+            .await?
+            .ok_or_else(not_found)?,
+    )?;
     let assignment = latest_assignment(db, id).await?;
     let access = match caller.role {
         Role::Admin => CaseAccess::Court,
@@ -349,7 +365,7 @@ pub async fn load_visible<C: ConnectionTrait>(
             match &assignment {
                 Some(a)
                     if a.mediator_id == mediator.id
-                        && matches!(a.status.as_str(), "proposed" | "accepted") =>
+                        && AssignmentStatus::HOLDING.contains(&a.status) =>
                 {
                     CaseAccess::Mediator(mediator.id)
                 }
@@ -358,11 +374,13 @@ pub async fn load_visible<C: ConnectionTrait>(
         }
         Role::Clerk => return Err(not_found()),
     };
-    let parties = entity::parties::Entity::find()
-        .filter(entity::parties::Column::CaseId.eq(id))
-        .order_by_asc(entity::parties::Column::Id)
-        .all(db)
-        .await?;
+    let parties = records::all(
+        entity::parties::Entity::find()
+            .filter(entity::parties::Column::CaseId.eq(id))
+            .order_by_asc(entity::parties::Column::Id)
+            .all(db)
+            .await?,
+    )?;
     let mediator = match &assignment {
         Some(a) => entity::mediators::Entity::find_by_id(a.mediator_id)
             .one(db)
@@ -379,6 +397,23 @@ pub async fn load_visible<C: ConnectionTrait>(
         },
         access,
     ))
+}
+
+/// A case as its reader sees it, with the read written to the audit log:
+/// the record holds the parties' contact data, and every read of contact
+/// data is audited.
+pub async fn read(db: &DatabaseConnection, caller: &Caller, id: Uuid) -> AppResult<CaseRecord> {
+    let (record, _) = load_visible(db, caller, id).await?;
+    audit::record(
+        db,
+        Entry {
+            case_id: Some(id),
+            ..Entry::new(Actor::User(caller.user_id), "case.read", "case", id)
+                .court(Some(record.case.court_id))
+        },
+    )
+    .await?;
+    Ok(record)
 }
 
 /// Like [`load_visible`], but only for admins and clerks of the case's court;
@@ -426,9 +461,9 @@ pub async fn list(
     caller: &Caller,
     filter: CaseFilter,
     page: PageRequest,
-) -> AppResult<(Vec<entity::cases::Model>, Option<String>)> {
-    use entity::cases::{Column, Entity};
-    let mut q = Entity::find().order_by_asc(Column::Id);
+) -> AppResult<(Vec<Case>, Option<String>)> {
+    use entity::cases::{Column, Entity, Model};
+    let mut q = Entity::find();
     match caller.role {
         Role::Admin => {}
         Role::Clerk => {
@@ -445,7 +480,10 @@ pub async fn list(
                 .select_only()
                 .column(entity::assignments::Column::CaseId)
                 .filter(entity::assignments::Column::MediatorId.eq(mediator.id))
-                .filter(entity::assignments::Column::Status.is_in(["proposed", "accepted"]))
+                .filter(
+                    entity::assignments::Column::Status
+                        .is_in(AssignmentStatus::HOLDING.map(AssignmentStatus::as_str)),
+                )
                 .into_query();
             q = q.filter(Column::Id.in_subquery(mine));
         }
@@ -456,11 +494,26 @@ pub async fn list(
     if let Some(status) = filter.status {
         q = q.filter(Column::Status.eq(status.as_str()));
     }
-    if let Some(after) = page.after {
-        q = q.filter(Column::Id.gt(after));
+    let (rows, next) = page::fetch(db, q, Column::Id, page, |r: &Model| r.id).await?;
+    Ok((records::all(rows)?, next))
+}
+
+/// How many cases there are in each status.
+pub async fn count_by_status(
+    db: &DatabaseConnection,
+) -> AppResult<std::collections::BTreeMap<String, usize>> {
+    use entity::cases::{Column, Entity};
+    let statuses: Vec<String> = Entity::find()
+        .select_only()
+        .column(Column::Status)
+        .into_tuple()
+        .all(db)
+        .await?;
+    let mut counts = std::collections::BTreeMap::new();
+    for status in statuses {
+        *counts.entry(status).or_insert(0) += 1;
     }
-    let rows = q.limit(page.limit + 1).all(db).await?;
-    Ok(page::finish(rows, page.limit, |r| r.id))
+    Ok(counts)
 }
 
 /// Accepted cases waiting for their first session, in the order they should
@@ -468,7 +521,7 @@ pub async fn list(
 pub async fn waiting_to_be_scheduled(
     db: &DatabaseConnection,
     caller: &Caller,
-) -> AppResult<Vec<entity::cases::Model>> {
+) -> AppResult<Vec<Case>> {
     use entity::cases::{Column, Entity};
     let mut q = Entity::find().filter(Column::Status.eq(CaseStatus::MediatorAccepted.as_str()));
     match caller.role {
@@ -482,12 +535,12 @@ pub async fn waiting_to_be_scheduled(
                 .select_only()
                 .column(entity::assignments::Column::CaseId)
                 .filter(entity::assignments::Column::MediatorId.eq(mediator.id))
-                .filter(entity::assignments::Column::Status.eq("accepted"))
+                .filter(entity::assignments::Column::Status.eq(AssignmentStatus::Accepted.as_str()))
                 .into_query();
             q = q.filter(Column::Id.in_subquery(mine));
         }
     }
-    let mut rows = q.limit(500).all(db).await?;
+    let mut rows: Vec<Case> = records::all(q.limit(500).all(db).await?)?;
     rows.sort_by_key(|c| {
         (
             case::scheduling_priority(c.minors_involved),
@@ -503,13 +556,13 @@ pub async fn waiting_to_be_scheduled(
 /// only one succeeds; the other gets a 409.
 pub(crate) async fn transition<C: ConnectionTrait>(
     txn: &C,
-    case: &entity::cases::Model,
+    case: &Case,
     action: CaseAction,
     actor: Actor,
     audit_action: &'static str,
     details: Option<serde_json::Value>,
 ) -> AppResult<CaseStatus> {
-    let from = parse_status(&case.status)?;
+    let from = case.status;
     let to = from
         .apply(action)
         .map_err(|e| AppError::conflict_with_reasons(e.to_string(), vec!["case_status".into()]))?;
@@ -542,26 +595,26 @@ pub async fn withdraw(
     db: &DatabaseConnection,
     caller: &Caller,
     id: Uuid,
-    reason: String,
+    reason: Reason,
 ) -> AppResult<CaseRecord> {
     let record = load_for_clerk(db, caller, id).await?;
-    let txn = db.begin().await?;
+    let txn = begin_write(db).await?;
     transition(
         &txn,
         &record.case,
         CaseAction::Withdraw,
         Actor::User(caller.user_id),
         "case.withdrawn",
-        Some(serde_json::json!({ "reason": reason })),
+        Some(serde_json::json!({ "reason": reason.as_str() })),
     )
     .await?;
     entity::assignments::Entity::update_many()
         .col_expr(
             entity::assignments::Column::Status,
-            Expr::value("withdrawn"),
+            Expr::value(AssignmentStatus::Withdrawn.as_str()),
         )
         .filter(entity::assignments::Column::CaseId.eq(id))
-        .filter(entity::assignments::Column::Status.eq("proposed"))
+        .filter(entity::assignments::Column::Status.eq(AssignmentStatus::Proposed.as_str()))
         .exec(&txn)
         .await?;
     txn.commit().await?;
@@ -574,7 +627,7 @@ pub async fn allow_joint_sessions(
     db: &DatabaseConnection,
     caller: &Caller,
     id: Uuid,
-    reason: String,
+    reason: Reason,
 ) -> AppResult<CaseRecord> {
     let record = load_for_clerk(db, caller, id).await?;
     if !record.case.violence_reported {
@@ -583,13 +636,13 @@ pub async fn allow_joint_sessions(
             vec!["no_override_needed".into()],
         ));
     }
-    if parse_status(&record.case.status)?.is_final() {
+    if record.case.status.is_final() {
         return Err(AppError::conflict_with_reasons(
             format!("the case is {}", record.case.status),
             vec!["case_status".into()],
         ));
     }
-    let txn = db.begin().await?;
+    let txn = begin_write(db).await?;
     entity::cases::Entity::update_many()
         .col_expr(
             entity::cases::Column::JointSessionOverride,
@@ -610,7 +663,7 @@ pub async fn allow_joint_sessions(
                 id,
             )
             .court(Some(record.case.court_id))
-            .details(serde_json::json!({ "reason": reason }))
+            .details(serde_json::json!({ "reason": reason.as_str() }))
         },
     )
     .await?;
@@ -624,60 +677,59 @@ pub async fn audit_trail(
     caller: &Caller,
     id: Uuid,
     page: PageRequest,
-) -> AppResult<(Vec<entity::audit_log::Model>, Option<String>)> {
+) -> AppResult<(Vec<AuditRow>, Option<String>)> {
     load_for_court(db, caller, id).await?;
-    use entity::audit_log::{Column, Entity};
-    let mut q = Entity::find()
-        .filter(Column::CaseId.eq(id))
-        .order_by_asc(Column::Id);
-    if let Some(after) = page.after {
-        q = q.filter(Column::Id.gt(after));
-    }
-    let rows = q.limit(page.limit + 1).all(db).await?;
-    Ok(page::finish(rows, page.limit, |r| r.id))
+    use entity::audit_log::{Column, Entity, Model};
+    let q = Entity::find().filter(Column::CaseId.eq(id));
+    let (rows, next) = page::fetch(db, q, Column::Id, page, |r: &Model| r.id).await?;
+    Ok((rows.into_iter().map(AuditRow::from).collect(), next))
 }
 
 // ---- parties' personal links ---------------------------------------------------
 
 /// The party holding a personal link token, with their case; not found for
 /// an unknown token.
-pub async fn party_by_token<C: ConnectionTrait>(
-    db: &C,
-    token: &str,
-) -> AppResult<(entity::parties::Model, entity::cases::Model)> {
+pub async fn party_by_token<C: ConnectionTrait>(db: &C, token: &str) -> AppResult<(Party, Case)> {
     let not_found = || AppError::not_found("page");
     if !token.starts_with("p_") || token.len() > 100 {
         return Err(not_found());
     }
-    entity::parties::Entity::find()
+    let (party, case) = entity::parties::Entity::find()
         .filter(entity::parties::Column::AccessTokenHash.eq(hash_token(token)))
         .find_also_related(entity::cases::Entity)
         .one(db)
         .await?
         .and_then(|(p, c)| c.map(|c| (p, c)))
-        .ok_or_else(not_found)
+        .ok_or_else(not_found)?;
+    Ok((party.try_into()?, case.try_into()?))
 }
 
 /// A party confirms through their link that they take part voluntarily.
 /// Confirming again changes nothing.
-pub async fn confirm_voluntary(
-    db: &DatabaseConnection,
-    token: &str,
-) -> AppResult<entity::parties::Model> {
+pub async fn confirm_voluntary(db: &DatabaseConnection, token: &str) -> AppResult<Party> {
     let (party, case) = party_by_token(db, token).await?;
     if party.voluntary_confirmed_at.is_some() {
         return Ok(party);
     }
-    if parse_status(&case.status)?.is_final() {
+    if case.status.is_final() {
         return Err(AppError::conflict_with_reasons(
             format!("the case is {}", case.status),
             vec!["case_status".into()],
         ));
     }
-    let txn = db.begin().await?;
-    let mut active: entity::parties::ActiveModel = party.into();
-    active.voluntary_confirmed_at = Set(Some(now()));
-    let party = active.update(&txn).await?;
+    let txn = begin_write(db).await?;
+    let party = Party {
+        voluntary_confirmed_at: Some(now()),
+        ..party
+    };
+    entity::parties::Entity::update_many()
+        .col_expr(
+            entity::parties::Column::VoluntaryConfirmedAt,
+            Expr::value(party.voluntary_confirmed_at),
+        )
+        .filter(entity::parties::Column::Id.eq(party.id))
+        .exec(&txn)
+        .await?;
     audit::record(
         &txn,
         Entry {
@@ -696,27 +748,6 @@ pub async fn confirm_voluntary(
     Ok(party)
 }
 
-/// Principal parties who still have to confirm voluntary participation
-/// before a session of the case can be booked.
-pub fn awaiting_confirmation<'a>(
-    case: &entity::cases::Model,
-    parties: &'a [entity::parties::Model],
-) -> Vec<&'a entity::parties::Model> {
-    let facts: Vec<(PartyRole, bool)> = parties
-        .iter()
-        .map(|p| {
-            (
-                p.role.parse().unwrap_or(PartyRole::Claimant),
-                p.voluntary_confirmed_at.is_some(),
-            )
-        })
-        .collect();
-    case::awaiting_voluntary_confirmation(case.violence_reported, &facts)
-        .into_iter()
-        .filter_map(|i| parties.get(i))
-        .collect()
-}
-
 /// What a party's own page shows besides their own record.
 #[derive(Debug, Clone)]
 pub struct PartyPage {
@@ -727,24 +758,21 @@ pub struct PartyPage {
     pub mediator_name: Option<String>,
 }
 
-pub async fn party_view<C: ConnectionTrait>(
-    db: &C,
-    _party: &entity::parties::Model,
-    case: &entity::cases::Model,
-) -> AppResult<PartyPage> {
+pub async fn party_view<C: ConnectionTrait>(db: &C, case: &Case) -> AppResult<PartyPage> {
     let court = entity::courts::Entity::find_by_id(case.court_id)
         .one(db)
         .await?;
-    let court_tz = court
-        .as_ref()
-        .and_then(|c| crate::domain::TimeZoneName::parse(&c.timezone).ok())
-        .map_or(chrono_tz::Asia::Almaty, |t| t.tz());
+    let court_tz = court.as_ref().map_or(TimeZoneName::FALLBACK, |c| {
+        TimeZoneName::stored(&c.timezone)
+    });
     let court_name = court.map(|c| c.name).unwrap_or_default();
     let mediator_name = match latest_assignment(db, case.id).await? {
-        Some(a) if a.status == "accepted" => entity::mediators::Entity::find_by_id(a.mediator_id)
-            .one(db)
-            .await?
-            .map(|m| m.name),
+        Some(a) if a.status == AssignmentStatus::Accepted => {
+            entity::mediators::Entity::find_by_id(a.mediator_id)
+                .one(db)
+                .await?
+                .map(|m| m.name)
+        }
         _ => None,
     };
     Ok(PartyPage {

@@ -1,17 +1,69 @@
 //! Courts and their rooms.
 
+use chrono::{DateTime, Utc};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, Set,
 };
 use uuid::Uuid;
 
 use super::audit::{self, Actor, Entry};
 use super::auth::Caller;
 use super::page::{self, PageRequest};
-use super::{new_id, now};
+use crate::db::{begin_write, new_id, now};
 use crate::domain::{CourtCode, Language, TimeZoneName};
 use crate::error::{AppError, AppResult, unique_violation};
+
+/// A court as stored.
+#[derive(Debug, Clone)]
+pub struct Court {
+    pub id: Uuid,
+    pub code: String,
+    pub name: String,
+    /// IANA zone name.
+    pub timezone: String,
+    pub default_language: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<entity::courts::Model> for Court {
+    fn from(c: entity::courts::Model) -> Self {
+        Self {
+            id: c.id,
+            code: c.code,
+            name: c.name,
+            timezone: c.timezone,
+            default_language: c.default_language,
+            created_at: c.created_at,
+            updated_at: c.updated_at,
+        }
+    }
+}
+
+/// A room of a court as stored.
+#[derive(Debug, Clone)]
+pub struct Room {
+    pub id: Uuid,
+    pub court_id: Uuid,
+    pub name: String,
+    pub capacity: i32,
+    pub step_free: bool,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<entity::rooms::Model> for Room {
+    fn from(r: entity::rooms::Model) -> Self {
+        Self {
+            id: r.id,
+            court_id: r.court_id,
+            name: r.name,
+            capacity: r.capacity,
+            step_free: r.step_free,
+            created_at: r.created_at,
+        }
+    }
+}
 
 pub struct NewCourt {
     pub code: CourtCode,
@@ -33,12 +85,8 @@ pub struct NewRoom {
     pub step_free: bool,
 }
 
-pub async fn create(
-    db: &DatabaseConnection,
-    actor: &Caller,
-    new: NewCourt,
-) -> AppResult<entity::courts::Model> {
-    let txn = db.begin().await?;
+pub async fn create(db: &DatabaseConnection, actor: &Caller, new: NewCourt) -> AppResult<Court> {
+    let txn = begin_write(db).await?;
     let at = now();
     let court = entity::courts::ActiveModel {
         id: Set(new_id()),
@@ -74,21 +122,23 @@ pub async fn create(
     )
     .await?;
     txn.commit().await?;
-    Ok(court)
+    Ok(court.into())
+}
+
+/// How many courts there are.
+pub async fn count(db: &DatabaseConnection) -> AppResult<u64> {
+    Ok(entity::courts::Entity::find().count(db).await?)
 }
 
 /// The court, if `caller` may see it; otherwise not found.
-pub async fn get_visible(
-    db: &DatabaseConnection,
-    caller: &Caller,
-    id: Uuid,
-) -> AppResult<entity::courts::Model> {
+pub async fn get_visible(db: &DatabaseConnection, caller: &Caller, id: Uuid) -> AppResult<Court> {
     if !caller.sees_court(id) {
         return Err(AppError::not_found("court"));
     }
     entity::courts::Entity::find_by_id(id)
         .one(db)
         .await?
+        .map(Court::from)
         .ok_or_else(|| AppError::not_found("court"))
 }
 
@@ -96,18 +146,15 @@ pub async fn list_visible(
     db: &DatabaseConnection,
     caller: &Caller,
     page: PageRequest,
-) -> AppResult<(Vec<entity::courts::Model>, Option<String>)> {
-    use entity::courts::Column;
-    let mut q = entity::courts::Entity::find().order_by_asc(Column::Id);
+) -> AppResult<(Vec<Court>, Option<String>)> {
+    use entity::courts::{Column, Entity, Model};
+    let mut q = Entity::find();
     match caller.role {
         crate::domain::Role::Admin => {}
         _ => q = q.filter(Column::Id.eq(caller.court_id.unwrap_or_default())),
     }
-    if let Some(after) = page.after {
-        q = q.filter(Column::Id.gt(after));
-    }
-    let rows = q.limit(page.limit + 1).all(db).await?;
-    Ok(page::finish(rows, page.limit, |c| c.id))
+    let (rows, next) = page::fetch(db, q, Column::Id, page, |c: &Model| c.id).await?;
+    Ok((rows.into_iter().map(Court::from).collect(), next))
 }
 
 pub async fn update(
@@ -115,8 +162,8 @@ pub async fn update(
     actor: &Caller,
     id: Uuid,
     changes: CourtChanges,
-) -> AppResult<entity::courts::Model> {
-    let txn = db.begin().await?;
+) -> AppResult<Court> {
+    let txn = begin_write(db).await?;
     let court = entity::courts::Entity::find_by_id(id)
         .one(&txn)
         .await?
@@ -145,7 +192,7 @@ pub async fn update(
     )
     .await?;
     txn.commit().await?;
-    Ok(court)
+    Ok(court.into())
 }
 
 pub async fn create_room(
@@ -153,8 +200,8 @@ pub async fn create_room(
     actor: &Caller,
     court_id: Uuid,
     new: NewRoom,
-) -> AppResult<entity::rooms::Model> {
-    let txn = db.begin().await?;
+) -> AppResult<Room> {
+    let txn = begin_write(db).await?;
     entity::courts::Entity::find_by_id(court_id)
         .one(&txn)
         .await?
@@ -186,23 +233,18 @@ pub async fn create_room(
     )
     .await?;
     txn.commit().await?;
-    Ok(room)
+    Ok(room.into())
 }
 
 pub async fn list_rooms(
     db: &DatabaseConnection,
     court_id: Uuid,
     page: PageRequest,
-) -> AppResult<(Vec<entity::rooms::Model>, Option<String>)> {
-    use entity::rooms::Column;
-    let mut q = entity::rooms::Entity::find()
-        .filter(Column::CourtId.eq(court_id))
-        .order_by_asc(Column::Id);
-    if let Some(after) = page.after {
-        q = q.filter(Column::Id.gt(after));
-    }
-    let rows = q.limit(page.limit + 1).all(db).await?;
-    Ok(page::finish(rows, page.limit, |r| r.id))
+) -> AppResult<(Vec<Room>, Option<String>)> {
+    use entity::rooms::{Column, Entity, Model};
+    let q = Entity::find().filter(Column::CourtId.eq(court_id));
+    let (rows, next) = page::fetch(db, q, Column::Id, page, |r: &Model| r.id).await?;
+    Ok((rows.into_iter().map(Room::from).collect(), next))
 }
 
 /// Days on which a court holds no sessions (holidays), ascending.
@@ -229,7 +271,7 @@ pub async fn set_closed_days(
     days: std::collections::BTreeSet<chrono::NaiveDate>,
 ) -> AppResult<Vec<chrono::NaiveDate>> {
     use entity::court_closed_days::{ActiveModel, Column, Entity};
-    let txn = db.begin().await?;
+    let txn = begin_write(db).await?;
     Entity::delete_many()
         .filter(Column::CourtId.eq(court_id))
         .exec(&txn)

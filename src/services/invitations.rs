@@ -10,21 +10,26 @@ use chrono_tz::Tz;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder, Set, TransactionTrait,
+    QueryOrder, Set,
 };
 use std::collections::HashMap;
 use uuid::Uuid;
 
 use super::audit::{self, Actor, Entry};
 use super::cases::{self, CaseRecord};
+use super::emails::{self, Addressee};
 use super::links::LinkKey;
-use super::{new_id, now};
+use super::records::{self, Case, Invitation, Party, Session};
+use super::users;
 use crate::calendar::itip::{self, Method};
 use crate::config::Settings;
+use crate::db::{begin_write, new_id, now};
 use crate::domain::case::PartyRole;
+use crate::domain::session::{PartStat, SessionFormat, SessionStatus};
 use crate::domain::{EmailAddress, Language, TimeZoneName};
 use crate::error::{AppError, AppResult};
-use crate::mail::{self, CalendarPart, Email};
+use crate::mail::CalendarPart;
+use crate::mail::templates::{SessionCancelled, SessionInvitation};
 
 /// "2026-12-03 10:00 (Asia/Almaty)".
 pub fn local_time(at: DateTime<Utc>, tz: Tz) -> String {
@@ -36,14 +41,14 @@ pub fn local_time(at: DateTime<Utc>, tz: Tz) -> String {
 }
 
 /// The zone a session was booked in (its court's).
-pub fn zone_of(session: &entity::sessions::Model) -> Tz {
-    TimeZoneName::parse(&session.timezone).map_or(chrono_tz::Asia::Almaty, |t| t.tz())
+pub fn zone_of(session: &Session) -> Tz {
+    TimeZoneName::stored(&session.timezone)
 }
 
 /// What an invitation email needs besides its recipient.
 pub(crate) struct Occasion<'a> {
-    pub session: &'a entity::sessions::Model,
-    pub case: &'a entity::cases::Model,
+    pub session: &'a Session,
+    pub case: &'a Case,
     pub tz: Tz,
     pub mediator: &'a entity::mediators::Model,
     pub location: String,
@@ -51,7 +56,7 @@ pub(crate) struct Occasion<'a> {
 
 /// One recipient of a session's emails.
 pub(crate) struct Recipient {
-    pub invitation: entity::invitations::Model,
+    pub invitation: Invitation,
     pub name: String,
     pub language: Language,
     pub party_link: Option<String>,
@@ -62,9 +67,9 @@ pub(crate) struct Recipient {
 /// case needs one. In a joint session, everyone.
 pub(crate) fn invited_parties<'r>(
     record: &'r CaseRecord,
-    format: &str,
+    format: SessionFormat,
     party_ids: &[Uuid],
-) -> Vec<&'r entity::parties::Model> {
+) -> Vec<&'r Party> {
     let minor_present = record
         .parties
         .iter()
@@ -73,12 +78,12 @@ pub(crate) fn invited_parties<'r>(
         .parties
         .iter()
         .filter(|p| {
-            if party_ids.contains(&p.id) || format == "joint" {
+            if party_ids.contains(&p.id) || format == SessionFormat::Joint {
                 return true;
             }
-            match p.role.parse::<PartyRole>() {
-                Ok(PartyRole::Guardian) => minor_present,
-                Ok(PartyRole::Interpreter) => record.case.interpreter_needed,
+            match p.role {
+                PartyRole::Guardian => minor_present,
+                PartyRole::Interpreter => record.case.interpreter_needed,
                 _ => false,
             }
         })
@@ -87,15 +92,15 @@ pub(crate) fn invited_parties<'r>(
 
 /// A new invitation row: `party` or, when `None`, the mediator.
 pub(crate) fn new_invitation(
-    session: &entity::sessions::Model,
-    party: Option<&entity::parties::Model>,
+    session: &Session,
+    party: Option<&Party>,
     mediator: &entity::mediators::Model,
-) -> entity::invitations::Model {
+) -> Invitation {
     let (party_id, mediator_id, email, who) = match party {
         Some(p) => (Some(p.id), None, p.email.clone(), p.id),
         None => (None, Some(mediator.id), mediator.email.clone(), mediator.id),
     };
-    entity::invitations::Model {
+    Invitation {
         id: new_id(),
         session_id: session.id,
         party_id,
@@ -103,7 +108,7 @@ pub(crate) fn new_invitation(
         email,
         uid: format!("{}-{}@kelisim", session.id, who.simple()),
         sequence: session.sequence,
-        partstat: "NEEDS-ACTION".into(),
+        partstat: PartStat::NeedsAction,
         response_note: None,
         responded_at: None,
         // Written in the same transaction as the emails that send them.
@@ -115,7 +120,7 @@ pub(crate) fn new_invitation(
 /// Inserts invitation rows in one statement.
 pub(crate) async fn insert_all<C: ConnectionTrait>(
     db: &C,
-    invitations: &[entity::invitations::Model],
+    invitations: &[Invitation],
 ) -> AppResult<()> {
     if invitations.is_empty() {
         return Ok(());
@@ -123,7 +128,6 @@ pub(crate) async fn insert_all<C: ConnectionTrait>(
     entity::invitations::Entity::insert_many(
         invitations
             .iter()
-            .cloned()
             .map(entity::invitations::ActiveModel::from),
     )
     .exec_without_returning(db)
@@ -147,10 +151,9 @@ pub(crate) async fn mark_sent<C: ConnectionTrait>(
     Ok(())
 }
 
-pub(crate) async fn location<C: ConnectionTrait>(
-    db: &C,
-    s: &entity::sessions::Model,
-) -> AppResult<String> {
+/// Where a session takes place, as a person reads it: the room's name or
+/// the online link.
+pub(crate) async fn location<C: ConnectionTrait>(db: &C, s: &Session) -> AppResult<String> {
     Ok(match (&s.room_id, &s.online_url) {
         (Some(room), _) => entity::rooms::Entity::find_by_id(*room)
             .one(db)
@@ -162,29 +165,14 @@ pub(crate) async fn location<C: ConnectionTrait>(
     })
 }
 
-/// The language a mediator's emails are written in: their login's.
-pub(crate) async fn mediator_language<C: ConnectionTrait>(
-    db: &C,
-    mediator: &entity::mediators::Model,
-) -> AppResult<Language> {
-    Ok(match mediator.user_id {
-        Some(uid) => entity::users::Entity::find_by_id(uid)
-            .one(db)
-            .await?
-            .and_then(|u| u.language.parse().ok())
-            .unwrap_or(Language::Ru),
-        None => Language::Ru,
-    })
-}
-
 /// Pairs invitations with their people: `parties` must hold every invited
 /// party. Reads the link key only when a party is invited, and the
 /// mediator's language only when the mediator is.
 pub(crate) async fn recipients<C: ConnectionTrait>(
     db: &C,
     settings: &Settings,
-    invitations: Vec<entity::invitations::Model>,
-    parties: &[entity::parties::Model],
+    invitations: Vec<Invitation>,
+    parties: &[Party],
     mediator: &entity::mediators::Model,
 ) -> AppResult<Vec<Recipient>> {
     let key = if invitations.iter().any(|i| i.party_id.is_some()) {
@@ -193,11 +181,11 @@ pub(crate) async fn recipients<C: ConnectionTrait>(
         None
     };
     let mediator_language = if invitations.iter().any(|i| i.party_id.is_none()) {
-        mediator_language(db, mediator).await?
+        users::language_of(db, mediator.user_id).await?
     } else {
-        Language::Ru
+        Language::FALLBACK
     };
-    let by_id: HashMap<Uuid, &entity::parties::Model> = parties.iter().map(|p| (p.id, p)).collect();
+    let by_id: HashMap<Uuid, &Party> = parties.iter().map(|p| (p.id, p)).collect();
     invitations
         .into_iter()
         .map(|invitation| {
@@ -208,7 +196,7 @@ pub(crate) async fn recipients<C: ConnectionTrait>(
                         .ok_or_else(|| AppError::not_found("party"))?;
                     (
                         party.name.clone(),
-                        party.language.parse().unwrap_or(Language::Ru),
+                        party.language,
                         Some(cases::party_link(settings, &key.token(pid)?)),
                     )
                 }
@@ -232,19 +220,23 @@ pub(crate) async fn recipients_of<C: ConnectionTrait>(
     session_id: Uuid,
     mediator: &entity::mediators::Model,
 ) -> AppResult<Vec<Recipient>> {
-    let invitations = entity::invitations::Entity::find()
-        .filter(entity::invitations::Column::SessionId.eq(session_id))
-        .order_by_asc(entity::invitations::Column::Id)
-        .all(db)
-        .await?;
+    let invitations: Vec<Invitation> = records::all(
+        entity::invitations::Entity::find()
+            .filter(entity::invitations::Column::SessionId.eq(session_id))
+            .order_by_asc(entity::invitations::Column::Id)
+            .all(db)
+            .await?,
+    )?;
     let party_ids: Vec<Uuid> = invitations.iter().filter_map(|i| i.party_id).collect();
     let parties = if party_ids.is_empty() {
         Vec::new()
     } else {
-        entity::parties::Entity::find()
-            .filter(entity::parties::Column::Id.is_in(party_ids))
-            .all(db)
-            .await?
+        records::all(
+            entity::parties::Entity::find()
+                .filter(entity::parties::Column::Id.is_in(party_ids))
+                .all(db)
+                .await?,
+        )?
     };
     recipients(db, settings, invitations, &parties, mediator).await
 }
@@ -279,7 +271,7 @@ pub(crate) fn calendar_of(
         organizer_name: &occasion.mediator.name,
         attendee_email: &recipient.invitation.email,
         attendee_name: &recipient.name,
-        partstat: &recipient.invitation.partstat,
+        partstat: recipient.invitation.partstat.as_str(),
     }))
 }
 
@@ -307,7 +299,6 @@ pub(crate) async fn send<C: ConnectionTrait>(
         Change::Booked | Change::Moved => Method::Request,
         Change::Cancelled { .. } => Method::Cancel,
     };
-    let mut emails = Vec::with_capacity(recipients.len());
     let mut addresses = Vec::with_capacity(recipients.len());
     for r in recipients {
         // Addresses were checked when stored; one that no longer parses
@@ -317,46 +308,55 @@ pub(crate) async fn send<C: ConnectionTrait>(
         };
         addresses.push((to, r));
     }
+    let about = (occasion.case.id, session.id);
+    let mut invitations = Vec::new();
+    let mut cancellations = Vec::new();
     for (to, r) in &addresses {
-        let ics = calendar_of(settings, occasion, r, method)?;
-        let party_link = r.party_link.clone().unwrap_or_default();
-        let (template, context) = match change {
-            Change::Booked | Change::Moved => (
-                "session_invitation",
-                serde_json::json!({
-                    "name": r.name,
-                    "court_case_number": occasion.case.court_case_number,
-                    "starts_local": starts_local,
-                    "duration_minutes": minutes,
-                    "location": occasion.location,
-                    "moved": matches!(change, Change::Moved),
-                    "format": session.format,
-                    "party_link": party_link,
-                }),
-            ),
-            Change::Cancelled { reason } => (
-                "session_cancelled",
-                serde_json::json!({
-                    "name": r.name,
-                    "court_case_number": occasion.case.court_case_number,
-                    "starts_local": starts_local,
-                    "reason": reason,
-                    "party_link": party_link,
-                }),
-            ),
+        let calendar = CalendarPart {
+            method,
+            ics: calendar_of(settings, occasion, r, method)?,
         };
-        emails.push(Email {
-            template,
-            to,
-            to_name: &r.name,
+        let addressee = Addressee {
+            address: to,
+            name: &r.name,
             language: r.language,
-            context,
-            case_id: Some(occasion.case.id),
-            session_id: Some(session.id),
-            calendar: Some(CalendarPart { method, ics }),
-        });
+        };
+        let (name, court_case_number, starts_local, party_link) = (
+            r.name.clone(),
+            occasion.case.court_case_number.clone(),
+            starts_local.clone(),
+            r.party_link.clone().unwrap_or_default(),
+        );
+        match change {
+            Change::Booked | Change::Moved => invitations.push((
+                addressee,
+                SessionInvitation {
+                    name,
+                    court_case_number,
+                    starts_local,
+                    duration_minutes: minutes,
+                    location: occasion.location.clone(),
+                    moved: matches!(change, Change::Moved),
+                    format: session.format.as_str().to_owned(),
+                    party_link,
+                },
+                calendar,
+            )),
+            Change::Cancelled { reason } => cancellations.push((
+                addressee,
+                SessionCancelled {
+                    name,
+                    court_case_number,
+                    starts_local,
+                    reason: reason.to_owned(),
+                    party_link,
+                },
+                calendar,
+            )),
+        }
     }
-    mail::enqueue_many(db, settings, emails).await?;
+    emails::send_session_invitations(db, settings, about, invitations).await?;
+    emails::send_session_cancellations(db, settings, about, cancellations).await?;
     Ok(())
 }
 
@@ -365,9 +365,9 @@ pub async fn rsvp(
     db: &DatabaseConnection,
     token: &str,
     session_id: Uuid,
-    partstat: &'static str,
+    partstat: PartStat,
     note: Option<String>,
-) -> AppResult<entity::invitations::Model> {
+) -> AppResult<Invitation> {
     let (party, case) = cases::party_by_token(db, token).await?;
     let invitation = entity::invitations::Entity::find()
         .filter(entity::invitations::Column::SessionId.eq(session_id))
@@ -379,15 +379,15 @@ pub async fn rsvp(
         .one(db)
         .await?
         .ok_or_else(|| AppError::not_found("session"))?;
-    if session.status != "scheduled" {
+    if session.status != SessionStatus::Scheduled.as_str() {
         return Err(AppError::conflict_with_reasons(
             format!("the session is {}", session.status),
             vec!["session_status".to_owned()],
         ));
     }
-    let txn = db.begin().await?;
+    let txn = begin_write(db).await?;
     let mut active: entity::invitations::ActiveModel = invitation.into();
-    active.partstat = Set(partstat.to_owned());
+    active.partstat = Set(partstat.as_str().to_owned());
     active.response_note = Set(note);
     active.responded_at = Set(Some(now()));
     let invitation = active.update(&txn).await?;
@@ -402,28 +402,30 @@ pub async fn rsvp(
                 session_id,
             )
             .court(Some(case.court_id))
-            .details(serde_json::json!({ "partstat": partstat }))
+            .details(serde_json::json!({ "partstat": partstat.as_str() }))
         },
     )
     .await?;
     txn.commit().await?;
-    Ok(invitation)
+    invitation.try_into()
 }
 
 /// The sessions a party is invited to, with their invitation.
 pub async fn of_party<C: ConnectionTrait>(
     db: &C,
     party_id: Uuid,
-) -> AppResult<Vec<(entity::sessions::Model, entity::invitations::Model)>> {
+) -> AppResult<Vec<(Session, Invitation)>> {
     let invitations = entity::invitations::Entity::find()
         .filter(entity::invitations::Column::PartyId.eq(party_id))
         .find_also_related(entity::sessions::Entity)
         .all(db)
         .await?;
-    let mut out: Vec<_> = invitations
-        .into_iter()
-        .filter_map(|(i, s)| s.map(|s| (s, i)))
-        .collect();
+    let mut out = Vec::with_capacity(invitations.len());
+    for (i, s) in invitations {
+        if let Some(s) = s {
+            out.push((Session::try_from(s)?, Invitation::try_from(i)?));
+        }
+    }
     out.sort_by_key(|(s, _)| s.starts_at);
     Ok(out)
 }
@@ -446,7 +448,7 @@ pub async fn party_ics(
         .one(db)
         .await?
         .ok_or_else(|| AppError::not_found("mediator"))?;
-    let method = if session.status == "cancelled" {
+    let method = if session.status == SessionStatus::Cancelled {
         Method::Cancel
     } else {
         Method::Request
@@ -461,7 +463,7 @@ pub async fn party_ics(
     let recipient = Recipient {
         invitation,
         name: party.name.clone(),
-        language: party.language.parse().unwrap_or(Language::Ru),
+        language: party.language,
         party_link: Some(cases::party_link(
             settings,
             &LinkKey::load(db).await?.token(party.id)?,

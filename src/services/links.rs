@@ -16,7 +16,7 @@ use sea_orm::{ConnectionTrait, EntityTrait, Set, sea_query::OnConflict};
 use sha2::Sha256;
 use uuid::Uuid;
 
-use super::now;
+use crate::db::now;
 use crate::error::{AppError, AppResult};
 
 const KEY_NAME: &str = "party_link_key";

@@ -13,10 +13,10 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use super::availability::{self, CalendarCache};
+use super::availability::cache::{self, CalendarCache};
 use super::cases::CaseRecord;
 use crate::domain::TimeZoneName;
-use crate::domain::case::{ACTIVE_FOR_MEDIATOR, CaseCategory};
+use crate::domain::case::{ACTIVE_FOR_MEDIATOR, AssignmentStatus};
 use crate::domain::iin::IinBin;
 use crate::domain::matching::{
     self, CaseFacts, Conflict, Exclusion, MatchRequest, MatchResult, MediatorCalendar,
@@ -41,23 +41,18 @@ pub async fn case_facts<C: ConnectionTrait>(db: &C, record: &CaseRecord) -> AppR
     let court_tz = TimeZoneName::parse(&court.timezone)
         .map_err(internal("reading a court's zone"))?
         .tz();
-    let category: CaseCategory = record
-        .case
-        .category
-        .parse()
-        .map_err(internal("reading a case category"))?;
     let mut parties = Vec::with_capacity(record.parties.len());
     for p in &record.parties {
         parties.push(PartyFacts {
             name: p.name.clone(),
             iin_bin: p.iin_bin.as_deref().and_then(|i| IinBin::parse(i).ok()),
-            language: p.language.parse().map_err(internal("reading a language"))?,
+            language: p.language,
             email: p.email.clone(),
         });
     }
     Ok(CaseFacts {
         court_id: record.case.court_id,
-        category: category.specialty(),
+        category: record.case.category.specialty(),
         minors_involved: record.case.minors_involved,
         violence_reported: record.case.violence_reported,
         interpreter_needed: record.case.interpreter_needed,
@@ -165,7 +160,7 @@ async fn registry<C: ConnectionTrait>(
             .column(Column::ProposedAt)
             .column(entity::cases::Column::Status)
             .join(JoinType::InnerJoin, Relation::Case.def())
-            .filter(Column::Status.is_in(["proposed", "accepted"]));
+            .filter(Column::Status.is_in(AssignmentStatus::HOLDING.map(AssignmentStatus::as_str)));
         if let Some(id) = only {
             q = q.filter(Column::MediatorId.eq(id));
         }
@@ -206,7 +201,7 @@ async fn with_calendars<C: ConnectionTrait>(
         if !only_availability {
             continue;
         }
-        if let Some(calendar) = availability::calendar(db, cache, m.id).await? {
+        if let Some(calendar) = cache::calendar(db, cache, m.id).await? {
             m.calendar = MediatorCalendar {
                 tz: calendar.tz,
                 weekly: calendar.weekly.clone(),

@@ -1,33 +1,29 @@
-//! The mediator registry and everything about a mediator's time: weekly
-//! availability, time off, conflicts of interest, external busy blocks, free
-//! slots and the private calendar feed.
+//! The mediator registry: entries created, changed and listed by admins and
+//! the registry import. A mediator's calendar is `services::availability`,
+//! who may see or manage an entry `services::access`, the private feed
+//! `services::feed`.
 //!
-//! Rule: admins manage every mediator; a mediator manages only their own
-//! calendar; clerks read the mediators who serve their court. Anything else is
-//! reported as not found.
+//! Rule: a change of an entry that may move a mediator's free time (courts,
+//! zone, login) touches their calendar version in the same transaction.
 
 use std::collections::BTreeSet;
 
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use chrono::{DateTime, Duration, NaiveDate, Utc};
-use rand::RngCore;
+use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set, TransactionTrait,
+    QueryOrder, Set,
 };
 use uuid::Uuid;
 
 use super::audit::{self, Actor, Entry};
 use super::auth::Caller;
 use super::availability;
+use super::feed::new_feed_secret;
 use super::page::{self, PageRequest};
-use super::{new_id, now};
-use crate::domain::iin::IinBin;
+use crate::db::{begin_write, new_id, now};
 use crate::domain::mediator::{MediatorKind, MediatorStatus, Specialty};
-use crate::domain::slots::{Interval, WeeklyInterval};
 use crate::domain::{EmailAddress, Language, Role, TimeZoneName};
-use crate::error::{AppError, AppResult, unique_violation};
+use crate::error::{AppError, AppResult, stored, unique_violation};
 
 /// A registry entry as given by an admin or an import row, already valid.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -46,29 +42,60 @@ pub struct MediatorInput {
     pub status: MediatorStatus,
 }
 
+/// A registry entry as stored.
+#[derive(Debug, Clone)]
+pub struct Mediator {
+    pub id: Uuid,
+    pub user_id: Option<Uuid>,
+    pub name: String,
+    pub email: String,
+    pub registry_number: String,
+    pub kind: MediatorKind,
+    pub certified_until: NaiveDate,
+    pub max_active_cases: i32,
+    /// IANA zone name.
+    pub timezone: String,
+    pub status: MediatorStatus,
+    /// The secret of the private calendar feed.
+    pub feed_secret: String,
+    pub external_calendar_url: Option<String>,
+    pub external_calendar_error: Option<String>,
+    pub external_calendar_fetched_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl TryFrom<entity::mediators::Model> for Mediator {
+    type Error = AppError;
+    fn try_from(m: entity::mediators::Model) -> AppResult<Self> {
+        Ok(Self {
+            kind: stored("reading a mediator's kind", &m.kind)?,
+            status: stored("reading a mediator's status", &m.status)?,
+            id: m.id,
+            user_id: m.user_id,
+            name: m.name,
+            email: m.email,
+            registry_number: m.registry_number,
+            certified_until: m.certified_until,
+            max_active_cases: m.max_active_cases,
+            timezone: m.timezone,
+            feed_secret: m.feed_secret,
+            external_calendar_url: m.external_calendar_url,
+            external_calendar_error: m.external_calendar_error,
+            external_calendar_fetched_at: m.external_calendar_fetched_at,
+            created_at: m.created_at,
+            updated_at: m.updated_at,
+        })
+    }
+}
+
 /// A mediator with the lists kept in their own tables.
 #[derive(Debug, Clone)]
 pub struct MediatorRecord {
-    pub mediator: entity::mediators::Model,
+    pub mediator: Mediator,
     pub specialties: Vec<String>,
     pub languages: Vec<String>,
     pub court_ids: Vec<Uuid>,
-}
-
-/// How far a caller may go with a mediator.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Access {
-    /// Read the registry entry (clerks of a court the mediator serves).
-    Read,
-    /// Also manage availability, time off, conflicts and the feed (the
-    /// mediator themself, admins).
-    Manage,
-}
-
-pub fn new_feed_secret() -> String {
-    let mut bytes = [0u8; 32];
-    rand::rng().fill_bytes(&mut bytes);
-    URL_SAFE_NO_PAD.encode(bytes)
 }
 
 pub(crate) async fn load_lists<C: ConnectionTrait>(
@@ -100,83 +127,11 @@ pub(crate) async fn load_lists<C: ConnectionTrait>(
         .map(|s| s.court_id)
         .collect();
     Ok(MediatorRecord {
-        mediator: m,
+        mediator: m.try_into()?,
         specialties,
         languages,
         court_ids,
     })
-}
-
-/// The mediator, the courts it serves, and how far `caller` may go with it;
-/// not found when the caller may not even read it. Two queries: the hot path
-/// of free slots uses this rather than [`load_for`].
-pub async fn access_for(
-    db: &DatabaseConnection,
-    caller: &Caller,
-    id: Uuid,
-) -> AppResult<(entity::mediators::Model, Vec<Uuid>, Access)> {
-    let not_found = || AppError::not_found("mediator");
-    let (m, court_ids) = tokio::try_join!(
-        async {
-            entity::mediators::Entity::find_by_id(id)
-                .one(db)
-                .await
-                .map_err(AppError::from)
-        },
-        async {
-            use entity::mediator_courts::{Column, Entity};
-            Entity::find()
-                .select_only()
-                .column(Column::CourtId)
-                .filter(Column::MediatorId.eq(id))
-                .order_by_asc(Column::CourtId)
-                .into_tuple::<Uuid>()
-                .all(db)
-                .await
-                .map_err(AppError::from)
-        },
-    )?;
-    let m = m.ok_or_else(not_found)?;
-    let access = access_of(caller, m.user_id, &court_ids).ok_or_else(not_found)?;
-    Ok((m, court_ids, access))
-}
-
-/// How far `caller` may go with the mediator whose login is `user_id` and who
-/// serves `court_ids`; `None` when they may not even see it.
-pub fn access_of(caller: &Caller, user_id: Option<Uuid>, court_ids: &[Uuid]) -> Option<Access> {
-    match caller.role {
-        Role::Admin => Some(Access::Manage),
-        Role::Mediator if user_id == Some(caller.user_id) => Some(Access::Manage),
-        Role::Clerk if caller.court_id.is_some_and(|c| court_ids.contains(&c)) => {
-            Some(Access::Read)
-        }
-        _ => None,
-    }
-}
-
-/// The whole registry entry and how far `caller` may go with it.
-pub async fn load_for(
-    db: &DatabaseConnection,
-    caller: &Caller,
-    id: Uuid,
-) -> AppResult<(MediatorRecord, Access)> {
-    let (m, _, access) = access_for(db, caller, id).await?;
-    Ok((load_lists(db, m).await?, access))
-}
-
-/// Like [`load_for`], but the caller must be allowed to manage the mediator:
-/// a clerk who can read it gets 403.
-pub async fn load_managed(
-    db: &DatabaseConnection,
-    caller: &Caller,
-    id: Uuid,
-) -> AppResult<MediatorRecord> {
-    match load_for(db, caller, id).await? {
-        (record, Access::Manage) => Ok(record),
-        (_, Access::Read) => Err(AppError::Forbidden(
-            "only the mediator or an admin may change this".into(),
-        )),
-    }
 }
 
 async fn check_references<C: ConnectionTrait>(
@@ -342,7 +297,7 @@ pub(crate) fn as_input(r: &MediatorRecord) -> Option<MediatorInput> {
         email: EmailAddress::parse(&m.email).ok()?,
         user_id: m.user_id,
         registry_number: m.registry_number.clone(),
-        kind: m.kind.parse().ok()?,
+        kind: m.kind,
         certified_until: m.certified_until,
         specialties: r
             .specialties
@@ -353,7 +308,7 @@ pub(crate) fn as_input(r: &MediatorRecord) -> Option<MediatorInput> {
         court_ids: r.court_ids.iter().copied().collect(),
         max_active_cases: m.max_active_cases,
         timezone: TimeZoneName::parse(&m.timezone).ok()?,
-        status: m.status.parse().ok()?,
+        status: m.status,
     })
 }
 
@@ -362,7 +317,7 @@ pub async fn create(
     actor: &Caller,
     input: MediatorInput,
 ) -> AppResult<MediatorRecord> {
-    let txn = db.begin().await?;
+    let txn = begin_write(db).await?;
     check_references(&txn, &input, "").await?;
     let m = insert(&txn, &input).await?;
     audit::record(
@@ -387,7 +342,7 @@ pub async fn update(
     id: Uuid,
     input: MediatorInput,
 ) -> AppResult<MediatorRecord> {
-    let txn = db.begin().await?;
+    let txn = begin_write(db).await?;
     let current = entity::mediators::Entity::find_by_id(id)
         .one(&txn)
         .await?
@@ -441,7 +396,7 @@ pub async fn list_for(
         }
         Role::Mediator => None,
     };
-    let mut q = entity::mediators::Entity::find().order_by_asc(Column::Id);
+    let mut q = entity::mediators::Entity::find();
     if let Some(court) = court_filter {
         let ids: Vec<Uuid> = entity::mediator_courts::Entity::find()
             .filter(entity::mediator_courts::Column::CourtId.eq(court))
@@ -458,452 +413,11 @@ pub async fn list_for(
     if let Some(s) = status {
         q = q.filter(Column::Status.eq(s.as_str()));
     }
-    if let Some(after) = page.after {
-        q = q.filter(Column::Id.gt(after));
-    }
-    let rows = q.limit(page.limit + 1).all(db).await?;
-    let (rows, next) = page::finish(rows, page.limit, |m| m.id);
+    let (rows, next) =
+        page::fetch(db, q, Column::Id, page, |m: &entity::mediators::Model| m.id).await?;
     let mut out = Vec::with_capacity(rows.len());
     for m in rows {
         out.push(load_lists(db, m).await?);
     }
     Ok((out, next))
-}
-
-// ---- availability, time off, conflicts -------------------------------------
-
-pub async fn weekly(
-    db: &impl ConnectionTrait,
-    mediator_id: Uuid,
-) -> AppResult<Vec<WeeklyInterval>> {
-    let rows = entity::availability_intervals::Entity::find()
-        .filter(entity::availability_intervals::Column::MediatorId.eq(mediator_id))
-        .all(db)
-        .await?;
-    let mut out: Vec<WeeklyInterval> = rows
-        .into_iter()
-        .filter_map(|r| {
-            Some(WeeklyInterval {
-                weekday: u8::try_from(r.weekday).ok()?,
-                start_minute: u16::try_from(r.start_minute).ok()?,
-                end_minute: u16::try_from(r.end_minute).ok()?,
-            })
-        })
-        .collect();
-    out.sort();
-    Ok(out)
-}
-
-/// Replaces the weekly availability of a mediator.
-pub async fn set_weekly(
-    db: &DatabaseConnection,
-    actor: &Caller,
-    mediator_id: Uuid,
-    weekly: Vec<WeeklyInterval>,
-) -> AppResult<Vec<WeeklyInterval>> {
-    let txn = db.begin().await?;
-    entity::availability_intervals::Entity::delete_many()
-        .filter(entity::availability_intervals::Column::MediatorId.eq(mediator_id))
-        .exec(&txn)
-        .await?;
-    if !weekly.is_empty() {
-        entity::availability_intervals::Entity::insert_many(weekly.iter().map(|w| {
-            entity::availability_intervals::ActiveModel {
-                id: Set(new_id()),
-                mediator_id: Set(mediator_id),
-                weekday: Set(i16::from(w.weekday)),
-                start_minute: Set(i32::from(w.start_minute)),
-                end_minute: Set(i32::from(w.end_minute)),
-            }
-        }))
-        .exec(&txn)
-        .await?;
-    }
-    availability::touch(&txn, mediator_id).await?;
-    audit::record(
-        &txn,
-        Entry::new(
-            Actor::User(actor.user_id),
-            "mediator.availability_set",
-            "mediator",
-            mediator_id,
-        ),
-    )
-    .await?;
-    txn.commit().await?;
-    Ok(weekly)
-}
-
-pub async fn add_time_off(
-    db: &DatabaseConnection,
-    actor: &Caller,
-    mediator_id: Uuid,
-    starts_at: DateTime<Utc>,
-    ends_at: DateTime<Utc>,
-    note: Option<String>,
-) -> AppResult<entity::time_off::Model> {
-    let txn = db.begin().await?;
-    let row = entity::time_off::ActiveModel {
-        id: Set(new_id()),
-        mediator_id: Set(mediator_id),
-        starts_at: Set(starts_at),
-        ends_at: Set(ends_at),
-        note: Set(note),
-        created_at: Set(now()),
-    }
-    .insert(&txn)
-    .await?;
-    availability::touch(&txn, mediator_id).await?;
-    audit::record(
-        &txn,
-        Entry::new(
-            Actor::User(actor.user_id),
-            "mediator.time_off_added",
-            "time_off",
-            row.id,
-        ),
-    )
-    .await?;
-    txn.commit().await?;
-    Ok(row)
-}
-
-pub async fn list_time_off(
-    db: &DatabaseConnection,
-    mediator_id: Uuid,
-) -> AppResult<Vec<entity::time_off::Model>> {
-    Ok(entity::time_off::Entity::find()
-        .filter(entity::time_off::Column::MediatorId.eq(mediator_id))
-        .order_by_asc(entity::time_off::Column::StartsAt)
-        .all(db)
-        .await?)
-}
-
-pub async fn delete_time_off(
-    db: &DatabaseConnection,
-    actor: &Caller,
-    mediator_id: Uuid,
-    id: Uuid,
-) -> AppResult<()> {
-    let txn = db.begin().await?;
-    let res = entity::time_off::Entity::delete_many()
-        .filter(entity::time_off::Column::Id.eq(id))
-        .filter(entity::time_off::Column::MediatorId.eq(mediator_id))
-        .exec(&txn)
-        .await?;
-    if res.rows_affected == 0 {
-        return Err(AppError::not_found("time off"));
-    }
-    availability::touch(&txn, mediator_id).await?;
-    audit::record(
-        &txn,
-        Entry::new(
-            Actor::User(actor.user_id),
-            "mediator.time_off_removed",
-            "time_off",
-            id,
-        ),
-    )
-    .await?;
-    txn.commit().await?;
-    Ok(())
-}
-
-pub async fn add_conflict(
-    db: &DatabaseConnection,
-    actor: &Caller,
-    mediator_id: Uuid,
-    iin_bin: Option<IinBin>,
-    party_name: Option<String>,
-    note: Option<String>,
-) -> AppResult<entity::conflicts::Model> {
-    let txn = db.begin().await?;
-    let row = entity::conflicts::ActiveModel {
-        id: Set(new_id()),
-        mediator_id: Set(mediator_id),
-        party_iin_bin: Set(iin_bin.map(|i| i.as_str().to_owned())),
-        party_name: Set(party_name),
-        note: Set(note),
-        created_at: Set(now()),
-    }
-    .insert(&txn)
-    .await?;
-    audit::record(
-        &txn,
-        Entry::new(
-            Actor::User(actor.user_id),
-            "mediator.conflict_declared",
-            "conflict",
-            row.id,
-        ),
-    )
-    .await?;
-    txn.commit().await?;
-    Ok(row)
-}
-
-pub async fn list_conflicts(
-    db: &DatabaseConnection,
-    mediator_id: Uuid,
-) -> AppResult<Vec<entity::conflicts::Model>> {
-    Ok(entity::conflicts::Entity::find()
-        .filter(entity::conflicts::Column::MediatorId.eq(mediator_id))
-        .order_by_asc(entity::conflicts::Column::Id)
-        .all(db)
-        .await?)
-}
-
-// ---- external busy blocks ----------------------------------------------------
-
-/// How far ahead external calendars are expanded into busy blocks.
-pub const BUSY_HORIZON_DAYS: i64 = 400;
-
-/// Replaces a mediator's busy blocks with those of `ics`, expanded from a
-/// week ago to [`BUSY_HORIZON_DAYS`] ahead. A calendar that cannot be read
-/// changes nothing and is reported as the error.
-pub async fn import_busy(
-    db: &DatabaseConnection,
-    mediator: &entity::mediators::Model,
-    ics: String,
-    source: &'static str,
-    url: Option<String>,
-) -> AppResult<usize> {
-    let tz = TimeZoneName::parse(&mediator.timezone)
-        .map(|t| t.tz())
-        .unwrap_or(chrono_tz::Asia::Almaty);
-    let at = now();
-    let (from, to) = (
-        at - Duration::days(7),
-        at + Duration::days(BUSY_HORIZON_DAYS),
-    );
-    // Expanding recurrences is CPU work that a hostile file can make long.
-    let parsed = tokio::task::spawn_blocking(move || {
-        crate::calendar::import::busy_blocks(&ics, from, to, tz)
-    })
-    .await
-    .map_err(|e| AppError::internal("expanding a calendar", e))?;
-    let blocks = match parsed {
-        Ok(b) => split_into_days(b),
-        Err(e) => {
-            record_calendar_error(db, mediator.id, url, &e.to_string()).await?;
-            return Err(AppError::field("calendar", e.to_string()));
-        }
-    };
-    let txn = db.begin().await?;
-    entity::busy_blocks::Entity::delete_many()
-        .filter(entity::busy_blocks::Column::MediatorId.eq(mediator.id))
-        .exec(&txn)
-        .await?;
-    for chunk in blocks.chunks(500) {
-        entity::busy_blocks::Entity::insert_many(chunk.iter().map(|b| {
-            entity::busy_blocks::ActiveModel {
-                id: Set(new_id()),
-                mediator_id: Set(mediator.id),
-                starts_at: Set(b.start),
-                ends_at: Set(b.end),
-                source: Set(source.to_owned()),
-                summary: Set(None),
-                created_at: Set(at),
-            }
-        }))
-        .exec(&txn)
-        .await?;
-    }
-    let mut active: entity::mediators::ActiveModel = mediator.clone().into();
-    active.external_calendar_url = Set(url);
-    active.external_calendar_error = Set(None);
-    active.external_calendar_fetched_at = Set(Some(at));
-    active.updated_at = Set(at);
-    active.update(&txn).await?;
-    availability::touch(&txn, mediator.id).await?;
-    txn.commit().await?;
-    Ok(blocks.len())
-}
-
-/// Cuts blocks longer than [`LONGEST_BUSY_PIECE`] into consecutive pieces.
-fn split_into_days(blocks: Vec<crate::calendar::import::BusyBlock>) -> Vec<Interval> {
-    let mut out = Vec::with_capacity(blocks.len());
-    for b in blocks {
-        let mut start = b.start;
-        while b.end - start > LONGEST_BUSY_PIECE {
-            out.push(Interval::new(start, start + LONGEST_BUSY_PIECE));
-            start += LONGEST_BUSY_PIECE;
-        }
-        out.push(Interval::new(start, b.end));
-    }
-    out
-}
-
-/// Keeps the last good busy blocks and records why the newest fetch failed,
-/// so the mediator sees it.
-pub async fn record_calendar_error(
-    db: &DatabaseConnection,
-    mediator_id: Uuid,
-    url: Option<String>,
-    error: &str,
-) -> AppResult<()> {
-    let mut update = entity::mediators::Entity::update_many()
-        .col_expr(
-            entity::mediators::Column::ExternalCalendarError,
-            sea_orm::sea_query::Expr::value(error.to_owned()),
-        )
-        .filter(entity::mediators::Column::Id.eq(mediator_id));
-    if let Some(url) = url {
-        update = update.col_expr(
-            entity::mediators::Column::ExternalCalendarUrl,
-            sea_orm::sea_query::Expr::value(url),
-        );
-    }
-    update.exec(db).await?;
-    Ok(())
-}
-
-/// Fetches an ICS URL with a timeout and a size limit.
-pub async fn fetch_ics(
-    client: &reqwest::Client,
-    url: &str,
-    max_bytes: usize,
-) -> Result<String, String> {
-    let mut resp = client
-        .get(url)
-        .header("accept", "text/calendar")
-        .send()
-        .await
-        .map_err(|e| format!("the calendar could not be fetched: {}", without_url(&e)))?;
-    if !resp.status().is_success() {
-        return Err(format!("the calendar server answered {}", resp.status()));
-    }
-    if resp
-        .content_length()
-        .is_some_and(|n| n as usize > max_bytes)
-    {
-        return Err(format!("the calendar is larger than {max_bytes} bytes"));
-    }
-    let mut body: Vec<u8> = Vec::new();
-    while let Some(chunk) = resp
-        .chunk()
-        .await
-        .map_err(|e| format!("the calendar could not be read: {}", without_url(&e)))?
-    {
-        if body.len() + chunk.len() > max_bytes {
-            return Err(format!("the calendar is larger than {max_bytes} bytes"));
-        }
-        body.extend_from_slice(&chunk);
-    }
-    String::from_utf8(body).map_err(|_| "the calendar is not UTF-8 text".to_owned())
-}
-
-/// reqwest puts the URL (which may hold a secret token) into its messages.
-fn without_url(e: &reqwest::Error) -> String {
-    if e.is_timeout() {
-        "timed out".into()
-    } else if e.is_connect() {
-        "could not connect".into()
-    } else {
-        // reqwest's Display includes the URL; keep only the kind of failure.
-        if e.is_status() {
-            "the server refused".into()
-        } else if e.is_body() || e.is_decode() {
-            "the answer could not be read".into()
-        } else {
-            "the request failed".into()
-        }
-    }
-}
-
-// ---- free slots --------------------------------------------------------------
-
-/// The longest session that can be booked.
-pub const LONGEST_SESSION: Duration = Duration::hours(8);
-
-/// Busy blocks are stored cut into pieces of at most a day, so that a query
-/// of a time range can bound `starts_at` from below and use its index.
-pub const LONGEST_BUSY_PIECE: Duration = Duration::days(1);
-
-// ---- calendar feed -------------------------------------------------------------
-
-/// Gives a mediator a new feed secret; the old address stops working at once.
-pub async fn rotate_feed_secret(
-    db: &DatabaseConnection,
-    actor: &Caller,
-    mediator: &entity::mediators::Model,
-) -> AppResult<String> {
-    let txn = db.begin().await?;
-    let secret = new_feed_secret();
-    let mut active: entity::mediators::ActiveModel = mediator.clone().into();
-    active.feed_secret = Set(secret.clone());
-    active.updated_at = Set(now());
-    active.update(&txn).await?;
-    audit::record(
-        &txn,
-        Entry::new(
-            Actor::User(actor.user_id),
-            "mediator.feed_rotated",
-            "mediator",
-            mediator.id,
-        ),
-    )
-    .await?;
-    txn.commit().await?;
-    Ok(secret)
-}
-
-/// The iCalendar feed of the mediator holding `secret`, or not found.
-pub async fn feed(db: &DatabaseConnection, secret: &str) -> AppResult<String> {
-    if secret.len() < 20 {
-        return Err(AppError::not_found("calendar"));
-    }
-    let mediator = entity::mediators::Entity::find()
-        .filter(entity::mediators::Column::FeedSecret.eq(secret))
-        .one(db)
-        .await?
-        .ok_or_else(|| AppError::not_found("calendar"))?;
-    let sessions = entity::sessions::Entity::find()
-        .filter(entity::sessions::Column::MediatorId.eq(mediator.id))
-        .find_also_related(entity::cases::Entity)
-        .order_by_asc(entity::sessions::Column::StartsAt)
-        .all(db)
-        .await?;
-    let rooms: Vec<Uuid> = sessions.iter().filter_map(|(s, _)| s.room_id).collect();
-    let room_names: std::collections::HashMap<Uuid, String> = entity::rooms::Entity::find()
-        .filter(entity::rooms::Column::Id.is_in(rooms))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|r| (r.id, r.name))
-        .collect();
-    let events: Vec<crate::calendar::feed::FeedEvent> = sessions
-        .into_iter()
-        .map(|(s, case)| {
-            let number = case.map(|c| c.court_case_number).unwrap_or_default();
-            crate::calendar::feed::FeedEvent {
-                uid: format!("session-{}@kelisim", s.id),
-                starts_at: s.starts_at,
-                ends_at: s.ends_at,
-                // Neutral: dispute details never go into a calendar.
-                summary: format!("Mediation session, case {number}"),
-                location: s
-                    .room_id
-                    .and_then(|r| room_names.get(&r).cloned())
-                    .or(s.online_url.clone()),
-                description: None,
-                cancelled: s.status == "cancelled",
-                sequence: u32::try_from(s.sequence).unwrap_or(0),
-                last_modified: s.updated_at,
-            }
-        })
-        .collect();
-    // DTSTAMP follows the data, not the clock, so an unchanged calendar gives
-    // the same bytes and the same ETag.
-    let stamp = events
-        .iter()
-        .map(|e| e.last_modified)
-        .chain([mediator.updated_at])
-        .max()
-        .unwrap_or(mediator.updated_at);
-    Ok(crate::calendar::feed::build_feed(
-        &format!("Kelisim — {}", mediator.name),
-        &events,
-        stamp,
-    ))
 }

@@ -1,34 +1,34 @@
-//! Use cases. Each public function owns its transaction, calls into `domain/`
-//! for rules, and writes the audit row (and, later, outbox messages) in that same
+//! Use cases, and the only place with SQL. Each public function owns its
+//! transaction (begun with `db::begin_write`), calls into `domain/` for
+//! rules, and writes the audit row and its emails (`emails`) in that same
 //! transaction.
 //!
-//! Rule: handlers call services; services never see HTTP types.
+//! Rule: handlers, jobs and the command line call services; services never
+//! see HTTP types, and return their own types (`records`, and the record
+//! types of each module), never a handler's view.
 
+pub mod access;
 pub mod assignments;
 pub mod audit;
 pub mod auth;
 pub mod availability;
 pub mod cases;
+pub mod certification;
 pub mod courts;
+pub mod deadlines;
+pub mod delivery;
+pub mod emails;
+pub mod feed;
+pub mod idempotency;
 pub mod invitations;
+pub mod leases;
 pub mod links;
 pub mod matching;
 pub mod mediators;
 pub mod outbox;
 pub mod page;
+pub mod records;
 pub mod registry_import;
+pub mod reminders;
 pub mod sessions;
 pub mod users;
-
-use chrono::{DateTime, SubsecRound, Utc};
-
-/// The current instant, truncated to microseconds so that what is stored and
-/// what is returned agree on both databases.
-pub fn now() -> DateTime<Utc> {
-    Utc::now().trunc_subsecs(6)
-}
-
-/// A new time-ordered id: ordering by id is ordering by creation.
-pub fn new_id() -> uuid::Uuid {
-    uuid::Uuid::now_v7()
-}

@@ -7,20 +7,19 @@
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ColumnTrait, DatabaseConnection, EntityTrait, FromQueryResult, QueryFilter, QueryOrder,
-    QuerySelect, TransactionTrait,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, FromQueryResult, PaginatorTrait,
+    QueryFilter, QuerySelect, Set,
 };
 use uuid::Uuid;
 
 use super::audit::{self, Actor, Entry};
-use super::now;
 use super::page::{self, PageRequest};
+use crate::db::{begin_write, now};
+use crate::domain::outbox::DeliveryStatus;
 use crate::error::{AppError, AppResult};
+use crate::mail::Composed;
 
 use entity::outbox_messages::{Column, Entity};
-
-/// Delivery states of a message.
-pub const STATUSES: [&str; 4] = ["pending", "sending", "sent", "failed"];
 
 /// One message without its body.
 #[derive(Debug, Clone, FromQueryResult)]
@@ -39,43 +38,77 @@ pub struct OutboxRow {
     pub session_id: Option<Uuid>,
 }
 
-/// Messages, oldest first, optionally in one status (one of [`STATUSES`]).
+/// Writes composed messages to the outbox inside `db` (a transaction), in
+/// order, one multi-row insert per hundred.
+pub(crate) async fn insert<C: ConnectionTrait>(db: &C, messages: Vec<Outgoing>) -> AppResult<()> {
+    let at = now();
+    let mut rows = messages
+        .into_iter()
+        .map(|m| entity::outbox_messages::ActiveModel {
+            id: Set(m.id),
+            kind: Set(m.composed.kind.to_owned()),
+            recipient: Set(m.composed.recipient),
+            subject: Set(m.composed.subject),
+            raw_message: Set(m.composed.raw),
+            case_id: Set(m.case_id),
+            session_id: Set(m.session_id),
+            status: Set(DeliveryStatus::Pending.as_str().to_owned()),
+            attempts: Set(0),
+            next_attempt_at: Set(at),
+            lease_until: Set(None),
+            last_error: Set(None),
+            message_id: Set(m.composed.message_id),
+            created_at: Set(at),
+            sent_at: Set(None),
+        })
+        .peekable();
+    while rows.peek().is_some() {
+        Entity::insert_many(rows.by_ref().take(100))
+            .exec_without_returning(db)
+            .await?;
+    }
+    Ok(())
+}
+
+/// A composed message and what it is about.
+pub(crate) struct Outgoing {
+    pub id: Uuid,
+    pub composed: Composed,
+    pub case_id: Option<Uuid>,
+    pub session_id: Option<Uuid>,
+}
+
+/// How many messages the outbox holds, whatever their state.
+pub async fn count(db: &DatabaseConnection) -> AppResult<u64> {
+    Ok(Entity::find().count(db).await?)
+}
+
+/// Messages, oldest first, optionally in one status.
 pub async fn list(
     db: &DatabaseConnection,
     actor: Actor,
-    status: Option<&str>,
+    status: Option<DeliveryStatus>,
     page: PageRequest,
 ) -> AppResult<(Vec<OutboxRow>, Option<String>)> {
-    let mut q = Entity::find()
-        .select_only()
-        .columns([
-            Column::Id,
-            Column::Kind,
-            Column::Recipient,
-            Column::Subject,
-            Column::Status,
-            Column::Attempts,
-            Column::LastError,
-            Column::NextAttemptAt,
-            Column::SentAt,
-            Column::CreatedAt,
-            Column::CaseId,
-            Column::SessionId,
-        ])
-        .order_by_asc(Column::Id);
+    let mut q = Entity::find().select_only().columns([
+        Column::Id,
+        Column::Kind,
+        Column::Recipient,
+        Column::Subject,
+        Column::Status,
+        Column::Attempts,
+        Column::LastError,
+        Column::NextAttemptAt,
+        Column::SentAt,
+        Column::CreatedAt,
+        Column::CaseId,
+        Column::SessionId,
+    ]);
     if let Some(status) = status {
-        q = q.filter(Column::Status.eq(status));
+        q = q.filter(Column::Status.eq(status.as_str()));
     }
-    if let Some(after) = page.after {
-        q = q.filter(Column::Id.gt(after));
-    }
-    let txn = db.begin().await?;
-    let rows = q
-        .limit(page.limit + 1)
-        .into_model::<OutboxRow>()
-        .all(&txn)
-        .await?;
-    let (rows, next) = page::finish(rows, page.limit, |r| r.id);
+    let txn = begin_write(db).await?;
+    let (rows, next) = page::fetch(&txn, q, Column::Id, page, |r: &OutboxRow| r.id).await?;
     // Recipients are contact data: record who read which messages.
     audit::record(
         &txn,
@@ -84,7 +117,7 @@ pub async fn list(
             ..Entry::new(actor, "outbox.listed", "outbox_message", Uuid::nil())
         }
         .details(serde_json::json!({
-            "status": status,
+            "status": status.map(DeliveryStatus::as_str),
             "message_ids": rows.iter().map(|r| r.id).collect::<Vec<_>>(),
         })),
     )
@@ -96,12 +129,12 @@ pub async fn list(
 /// Puts a `failed` message back to `pending`, due now, with its attempts
 /// reset; 404 if there is no such message, 409 if it is not `failed`.
 pub async fn retry(db: &DatabaseConnection, actor: Actor, id: Uuid) -> AppResult<OutboxRow> {
-    let txn = db.begin().await?;
+    let txn = begin_write(db).await?;
     let message = Entity::find_by_id(id)
         .one(&txn)
         .await?
         .ok_or_else(|| AppError::not_found("outbox message"))?;
-    if message.status != "failed" {
+    if message.status != DeliveryStatus::Failed.as_str() {
         return Err(AppError::conflict(format!(
             "only a failed message can be retried; this one is {}",
             message.status
@@ -110,7 +143,10 @@ pub async fn retry(db: &DatabaseConnection, actor: Actor, id: Uuid) -> AppResult
     let at = now();
     // Conditional, so two admins retrying at once give one retry and one 409.
     let updated = Entity::update_many()
-        .col_expr(Column::Status, Expr::value("pending"))
+        .col_expr(
+            Column::Status,
+            Expr::value(DeliveryStatus::Pending.as_str()),
+        )
         .col_expr(Column::Attempts, Expr::value(0))
         .col_expr(Column::NextAttemptAt, Expr::value(at))
         .col_expr(
@@ -118,7 +154,7 @@ pub async fn retry(db: &DatabaseConnection, actor: Actor, id: Uuid) -> AppResult
             Expr::value(Option::<DateTime<Utc>>::None),
         )
         .filter(Column::Id.eq(id))
-        .filter(Column::Status.eq("failed"))
+        .filter(Column::Status.eq(DeliveryStatus::Failed.as_str()))
         .exec(&txn)
         .await?;
     if updated.rows_affected != 1 {
@@ -128,8 +164,8 @@ pub async fn retry(db: &DatabaseConnection, actor: Actor, id: Uuid) -> AppResult
         &txn,
         Entry {
             case_id: message.case_id,
-            from_state: Some("failed".into()),
-            to_state: Some("pending".into()),
+            from_state: Some(DeliveryStatus::Failed.as_str().into()),
+            to_state: Some(DeliveryStatus::Pending.as_str().into()),
             ..Entry::new(actor, "outbox.retried", "outbox_message", id)
         }
         .details(serde_json::json!({
@@ -145,7 +181,7 @@ pub async fn retry(db: &DatabaseConnection, actor: Actor, id: Uuid) -> AppResult
         kind: message.kind,
         recipient: message.recipient,
         subject: message.subject,
-        status: "pending".into(),
+        status: DeliveryStatus::Pending.as_str().into(),
         attempts: 0,
         last_error: message.last_error,
         next_attempt_at: at,

@@ -5,6 +5,10 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter, QueryOrder,
+    QuerySelect, Select,
+};
 use uuid::Uuid;
 
 use crate::error::{AppError, AppResult};
@@ -48,12 +52,35 @@ fn decode_cursor(raw: &str) -> AppResult<Uuid> {
         .ok_or_else(|| AppError::field("cursor", "is not a cursor returned by this list"))
 }
 
+/// Runs `query` for one page: ordered by its `id` column, after the cursor,
+/// one row more than the page to learn whether another follows. Returns the
+/// rows read as `M` and the cursor of the next page.
+pub async fn fetch<E, M, C>(
+    db: &C,
+    query: Select<E>,
+    id: E::Column,
+    page: PageRequest,
+    id_of: impl Fn(&M) -> Uuid,
+) -> AppResult<(Vec<M>, Option<String>)>
+where
+    E: EntityTrait,
+    M: FromQueryResult + Send + Sync,
+    C: ConnectionTrait,
+{
+    let mut query = query.order_by_asc(id);
+    if let Some(after) = page.after {
+        query = query.filter(id.gt(after));
+    }
+    let rows = query
+        .limit(page.limit + 1)
+        .into_model::<M>()
+        .all(db)
+        .await?;
+    Ok(finish(rows, page.limit, id_of))
+}
+
 /// Splits one extra fetched row off into a cursor.
-pub fn finish<T>(
-    mut rows: Vec<T>,
-    limit: u64,
-    id_of: impl Fn(&T) -> Uuid,
-) -> (Vec<T>, Option<String>) {
+fn finish<T>(mut rows: Vec<T>, limit: u64, id_of: impl Fn(&T) -> Uuid) -> (Vec<T>, Option<String>) {
     let next = if rows.len() as u64 > limit {
         rows.truncate(limit as usize);
         rows.last().map(|r| encode_cursor(id_of(r)))

@@ -6,12 +6,13 @@
 
 use std::collections::HashMap;
 
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, TransactionTrait};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::audit::{self, Actor, Entry};
 use super::mediators::{MediatorInput, as_input, insert, load_lists, overwrite};
+use crate::db::begin_write;
 use crate::domain::registry_csv::{self, RowError};
 use crate::error::AppResult;
 
@@ -114,7 +115,7 @@ pub async fn import(
     };
 
     let total = inputs.len() as u64;
-    let txn = db.begin().await?;
+    let txn = begin_write(db).await?;
     for (done, mut input) in inputs.into_iter().enumerate() {
         let existing = entity::mediators::Entity::find()
             .filter(entity::mediators::Column::RegistryNumber.eq(input.registry_number.as_str()))

@@ -13,17 +13,21 @@ use chrono_tz::Tz;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, EntityTrait,
-    QueryFilter, QueryOrder, Set, TransactionTrait,
+    QueryFilter, QueryOrder, Set,
 };
 use uuid::Uuid;
 
 use super::audit::{self, Actor, Entry};
 use super::auth::Caller;
+use super::availability;
 use super::cases::{self, CaseAccess, CaseRecord, transition};
 use super::invitations::{self, Change, Occasion};
-use super::{availability, new_id, now};
+use super::records::{self, Case, Invitation, Session};
 use crate::config::Settings;
-use crate::domain::case::{self as case_rules, CaseAction, CaseStatus, PartyRole};
+use crate::db::{begin_write, new_id, now};
+use crate::domain::case::{self as case_rules, CaseAction, CaseStatus};
+use crate::domain::primitives::Reason;
+use crate::domain::session::{PartStat, SessionFormat, SessionStatus};
 use crate::domain::slots::SlotRules;
 use crate::domain::{Role, TimeZoneName};
 use crate::error::{AppError, AppResult, FieldError};
@@ -45,8 +49,8 @@ pub struct Booking {
     pub starts_at: DateTime<Utc>,
     pub minutes: i64,
     pub place: Place,
-    /// `joint` or `separate`; `None` takes the case's default.
-    pub format: Option<String>,
+    /// `None` takes the case's default.
+    pub format: Option<SessionFormat>,
     /// Principal parties taking part; `None` means all of them.
     pub party_ids: Option<Vec<Uuid>>,
 }
@@ -62,9 +66,9 @@ pub struct Move {
 /// A session with its invitations.
 #[derive(Debug, Clone)]
 pub struct SessionRecord {
-    pub session: entity::sessions::Model,
+    pub session: Session,
     pub party_ids: Vec<Uuid>,
-    pub invitations: Vec<entity::invitations::Model>,
+    pub invitations: Vec<Invitation>,
 }
 
 fn conflict(detail: impl Into<String>, reason: &str) -> AppError {
@@ -89,22 +93,19 @@ fn overlap_violation(e: sea_orm::DbErr) -> AppError {
 
 /// The instant a case's mediation deadline ends: midnight after the
 /// deadline date in the court's zone.
-fn deadline_end(case: &entity::cases::Model, tz: Tz) -> DateTime<Utc> {
+fn deadline_end(case: &Case, tz: Tz) -> DateTime<Utc> {
     crate::domain::matching::deadline_instant(case.mediation_deadline, tz)
 }
 
-async fn court_of<C: ConnectionTrait>(
-    db: &C,
-    case: &entity::cases::Model,
-) -> AppResult<(entity::courts::Model, Tz)> {
+/// The zone of a case's court.
+async fn court_zone<C: ConnectionTrait>(db: &C, case: &Case) -> AppResult<Tz> {
     let court = entity::courts::Entity::find_by_id(case.court_id)
         .one(db)
         .await?
         .ok_or_else(|| AppError::not_found("court"))?;
-    let tz = TimeZoneName::parse(&court.timezone)
+    Ok(TimeZoneName::parse(&court.timezone)
         .map_err(|e| AppError::internal("reading a court's zone", anyhow::anyhow!(e)))?
-        .tz();
-    Ok((court, tz))
+        .tz())
 }
 
 /// Who may book for a case: the mediator who accepted it, or a clerk of
@@ -141,7 +142,7 @@ async fn check_booking<C: ConnectionTrait>(
     starts_at: DateTime<Utc>,
     minutes: i64,
     place: &Place,
-    format: &str,
+    format: SessionFormat,
     party_ids: &[Uuid],
 ) -> AppResult<()> {
     let mut errors = Vec::new();
@@ -176,12 +177,10 @@ async fn check_booking<C: ConnectionTrait>(
         }
     }
     for (i, id) in party_ids.iter().enumerate() {
-        let principal = record.parties.iter().any(|p| {
-            p.id == *id
-                && p.role
-                    .parse::<PartyRole>()
-                    .is_ok_and(PartyRole::is_principal)
-        });
+        let principal = record
+            .parties
+            .iter()
+            .any(|p| p.id == *id && p.role.is_principal());
         if !principal {
             errors.push(FieldError::new(
                 format!("party_ids[{i}]"),
@@ -189,7 +188,7 @@ async fn check_booking<C: ConnectionTrait>(
             ));
         }
     }
-    if format == "separate" && party_ids.len() != 1 {
+    if format == SessionFormat::Separate && party_ids.len() != 1 {
         errors.push(FieldError::new(
             "party_ids",
             "a separate session names the one party it is with",
@@ -198,7 +197,7 @@ async fn check_booking<C: ConnectionTrait>(
     if !errors.is_empty() {
         return Err(AppError::Validation(errors));
     }
-    let waiting = cases::awaiting_confirmation(&record.case, &record.parties);
+    let waiting = record.awaiting_confirmation();
     if !waiting.is_empty() {
         return Err(conflict(
             format!(
@@ -209,7 +208,7 @@ async fn check_booking<C: ConnectionTrait>(
             "voluntary_confirmation_missing",
         ));
     }
-    if format == "joint"
+    if format == SessionFormat::Joint
         && !case_rules::joint_session_allowed(
             record.case.violence_reported,
             record.case.joint_session_override,
@@ -245,7 +244,7 @@ async fn check_free(
         grid_minutes: settings.slot_grid_minutes,
         buffer: Duration::minutes(i64::from(settings.session_buffer_minutes)),
     };
-    let calendar = availability::window_for_booking(
+    let calendar = availability::cache::window_for_booking(
         txn,
         mediator,
         record.case.court_id,
@@ -272,7 +271,7 @@ async fn check_free(
     }
     let overlapping = |q: sea_orm::Select<entity::sessions::Entity>| {
         let mut q = q
-            .filter(entity::sessions::Column::Status.ne("cancelled"))
+            .filter(entity::sessions::Column::Status.ne(SessionStatus::Cancelled.as_str()))
             .filter(entity::sessions::Column::StartsAt.lt(ends_at))
             .filter(entity::sessions::Column::EndsAt.gt(starts_at));
         if let Some(id) = moving {
@@ -339,23 +338,18 @@ pub async fn book(
             ))
         }
     };
-    bookable(record.status()?)?;
-    let (_, tz) = court_of(db, &record.case).await?;
-    let format = booking.format.clone().unwrap_or_else(|| {
+    bookable(record.case.status)?;
+    let tz = court_zone(db, &record.case).await?;
+    let format = booking.format.unwrap_or_else(|| {
         case_rules::default_session_format(
             record.case.violence_reported && !record.case.joint_session_override,
         )
-        .to_owned()
     });
     let party_ids: Vec<Uuid> = booking.party_ids.clone().unwrap_or_else(|| {
         record
             .parties
             .iter()
-            .filter(|p| {
-                p.role
-                    .parse::<PartyRole>()
-                    .is_ok_and(PartyRole::is_principal)
-            })
+            .filter(|p| p.role.is_principal())
             .map(|p| p.id)
             .collect()
     });
@@ -366,19 +360,21 @@ pub async fn book(
         booking.starts_at,
         booking.minutes,
         &booking.place,
-        &format,
+        format,
         &party_ids,
     )
     .await?;
 
-    let txn = db.begin().await?;
+    let txn = begin_write(db).await?;
     let mediator = lock_mediator(&txn, mediator_id).await?;
     // The case as it is now, under the lock: it may have been withdrawn.
-    let case = entity::cases::Entity::find_by_id(case_id)
-        .one(&txn)
-        .await?
-        .ok_or_else(|| AppError::not_found("case"))?;
-    bookable(parse_status(&case.status)?)?;
+    let case = Case::try_from(
+        entity::cases::Entity::find_by_id(case_id)
+            .one(&txn)
+            .await?
+            .ok_or_else(|| AppError::not_found("case"))?,
+    )?;
+    bookable(case.status)?;
     check_free(
         &txn,
         settings,
@@ -396,7 +392,7 @@ pub async fn book(
         Place::Room(r) => (Some(*r), None),
         Place::Online(u) => (None, Some(u.clone())),
     };
-    let session = entity::sessions::Model {
+    let session = Session {
         id: new_id(),
         case_id,
         mediator_id,
@@ -405,8 +401,8 @@ pub async fn book(
         timezone: tz.name().to_owned(),
         room_id,
         online_url,
-        format: format.clone(),
-        status: "scheduled".into(),
+        format,
+        status: SessionStatus::Scheduled,
         sequence: 0,
         cancel_reason: None,
         created_by: Some(caller.user_id),
@@ -414,7 +410,7 @@ pub async fn book(
         updated_at: at,
     };
     let id = session.id;
-    entity::sessions::Entity::insert(entity::sessions::ActiveModel::from(session.clone()))
+    entity::sessions::Entity::insert(entity::sessions::ActiveModel::from(&session))
         .exec_without_returning(&txn)
         .await
         .map_err(overlap_violation)?;
@@ -426,7 +422,7 @@ pub async fn book(
     }))
     .exec_without_returning(&txn)
     .await?;
-    if parse_status(&case.status)? == CaseStatus::MediatorAccepted {
+    if case.status == CaseStatus::MediatorAccepted {
         transition(
             &txn,
             &case,
@@ -438,11 +434,10 @@ pub async fn book(
         .await?;
     }
     // One invitation per recipient, with a UID stable for the session's life.
-    let mut invited: Vec<entity::invitations::Model> =
-        invitations::invited_parties(&record, &format, &party_ids)
-            .into_iter()
-            .map(|p| invitations::new_invitation(&session, Some(p), &mediator))
-            .collect();
+    let mut invited: Vec<Invitation> = invitations::invited_parties(&record, format, &party_ids)
+        .into_iter()
+        .map(|p| invitations::new_invitation(&session, Some(p), &mediator))
+        .collect();
     invited.push(invitations::new_invitation(&session, None, &mediator));
     invitations::insert_all(&txn, &invited).await?;
     audit::record(
@@ -454,7 +449,7 @@ pub async fn book(
                 .details(serde_json::json!({
                     "starts_at": session.starts_at,
                     "ends_at": session.ends_at,
-                    "format": format,
+                    "format": format.as_str(),
                 }))
         },
     )
@@ -479,17 +474,14 @@ pub async fn book(
     })
 }
 
-fn parse_status(raw: &str) -> AppResult<CaseStatus> {
-    raw.parse()
-        .map_err(|e| AppError::internal("reading a case status", anyhow::anyhow!("{e}")))
-}
-
 /// A session with its parties and invitations.
 pub async fn load<C: ConnectionTrait>(db: &C, id: Uuid) -> AppResult<SessionRecord> {
-    let session = entity::sessions::Entity::find_by_id(id)
-        .one(db)
-        .await?
-        .ok_or_else(|| AppError::not_found("session"))?;
+    let session = Session::try_from(
+        entity::sessions::Entity::find_by_id(id)
+            .one(db)
+            .await?
+            .ok_or_else(|| AppError::not_found("session"))?,
+    )?;
     let party_ids = entity::session_parties::Entity::find()
         .filter(entity::session_parties::Column::SessionId.eq(id))
         .all(db)
@@ -497,11 +489,13 @@ pub async fn load<C: ConnectionTrait>(db: &C, id: Uuid) -> AppResult<SessionReco
         .into_iter()
         .map(|p| p.party_id)
         .collect();
-    let invitations = entity::invitations::Entity::find()
-        .filter(entity::invitations::Column::SessionId.eq(id))
-        .order_by_asc(entity::invitations::Column::Id)
-        .all(db)
-        .await?;
+    let invitations = records::all(
+        entity::invitations::Entity::find()
+            .filter(entity::invitations::Column::SessionId.eq(id))
+            .order_by_asc(entity::invitations::Column::Id)
+            .all(db)
+            .await?,
+    )?;
     Ok(SessionRecord {
         session,
         party_ids,
@@ -539,7 +533,7 @@ async fn changeable(
             "only the case's mediator or a clerk of its court {verb} its sessions"
         )));
     }
-    if current.session.status != "scheduled" {
+    if current.session.status != SessionStatus::Scheduled {
         return Err(conflict(
             format!("the session is {}", current.session.status),
             "session_status",
@@ -548,11 +542,40 @@ async fn changeable(
     Ok((current, record))
 }
 
-fn changed_meanwhile() -> AppError {
-    conflict(
-        "the session changed meanwhile; reload it and try again",
-        "session_status",
-    )
+/// Writes a move or a cancellation of `before` as `after`, on condition
+/// that the session is still scheduled at the sequence it was read with:
+/// of two racing changes one succeeds and the other is a 409.
+async fn write_change(
+    txn: &DatabaseTransaction,
+    before: &Session,
+    after: &Session,
+) -> AppResult<()> {
+    use entity::sessions::{Column, Entity};
+    let res = Entity::update_many()
+        .col_expr(Column::StartsAt, Expr::value(after.starts_at))
+        .col_expr(Column::EndsAt, Expr::value(after.ends_at))
+        .col_expr(Column::RoomId, Expr::value(after.room_id))
+        .col_expr(Column::OnlineUrl, Expr::value(after.online_url.clone()))
+        .col_expr(Column::Status, Expr::value(after.status.as_str()))
+        .col_expr(
+            Column::CancelReason,
+            Expr::value(after.cancel_reason.clone()),
+        )
+        .col_expr(Column::Sequence, Expr::value(after.sequence))
+        .col_expr(Column::UpdatedAt, Expr::value(after.updated_at))
+        .filter(Column::Id.eq(before.id))
+        .filter(Column::Status.eq(SessionStatus::Scheduled.as_str()))
+        .filter(Column::Sequence.eq(before.sequence))
+        .exec(txn)
+        .await
+        .map_err(overlap_violation)?;
+    if res.rows_affected == 0 {
+        return Err(conflict(
+            "the session changed meanwhile; reload it and try again",
+            "session_status",
+        ));
+    }
+    Ok(())
 }
 
 /// Moves a session: new time, length or place. Everyone invited gets the
@@ -566,7 +589,7 @@ pub async fn move_session(
 ) -> AppResult<SessionRecord> {
     let (current, record) = changeable(db, caller, id, "moves").await?;
     let s = &current.session;
-    let (_, tz) = court_of(db, &record.case).await?;
+    let tz = court_zone(db, &record.case).await?;
     let starts_at = change.starts_at.unwrap_or(s.starts_at);
     let minutes = change
         .minutes
@@ -585,11 +608,11 @@ pub async fn move_session(
         starts_at,
         minutes,
         &place,
-        &s.format,
+        s.format,
         &current.party_ids,
     )
     .await?;
-    let txn = db.begin().await?;
+    let txn = begin_write(db).await?;
     let mediator = lock_mediator(&txn, s.mediator_id).await?;
     check_free(
         &txn,
@@ -607,7 +630,7 @@ pub async fn move_session(
         Place::Room(r) => (Some(*r), None),
         Place::Online(u) => (None, Some(u.clone())),
     };
-    let session = entity::sessions::Model {
+    let session = Session {
         starts_at,
         ends_at: starts_at + Duration::minutes(minutes),
         room_id,
@@ -616,40 +639,13 @@ pub async fn move_session(
         updated_at: now(),
         ..s.clone()
     };
-    let res = entity::sessions::Entity::update_many()
-        .col_expr(entity::sessions::Column::StartsAt, Expr::value(starts_at))
-        .col_expr(
-            entity::sessions::Column::EndsAt,
-            Expr::value(session.ends_at),
-        )
-        .col_expr(entity::sessions::Column::RoomId, Expr::value(room_id))
-        .col_expr(
-            entity::sessions::Column::OnlineUrl,
-            Expr::value(session.online_url.clone()),
-        )
-        .col_expr(
-            entity::sessions::Column::Sequence,
-            Expr::value(session.sequence),
-        )
-        .col_expr(
-            entity::sessions::Column::UpdatedAt,
-            Expr::value(session.updated_at),
-        )
-        .filter(entity::sessions::Column::Id.eq(id))
-        .filter(entity::sessions::Column::Status.eq("scheduled"))
-        .filter(entity::sessions::Column::Sequence.eq(s.sequence))
-        .exec(&txn)
-        .await
-        .map_err(overlap_violation)?;
-    if res.rows_affected == 0 {
-        return Err(changed_meanwhile());
-    }
+    write_change(&txn, s, &session).await?;
     // A new time asks everyone again.
     let at = now();
     entity::invitations::Entity::update_many()
         .col_expr(
             entity::invitations::Column::Partstat,
-            Expr::value("NEEDS-ACTION"),
+            Expr::value(PartStat::NeedsAction.as_str()),
         )
         .col_expr(
             entity::invitations::Column::Sequence,
@@ -659,11 +655,11 @@ pub async fn move_session(
         .filter(entity::invitations::Column::SessionId.eq(id))
         .exec(&txn)
         .await?;
-    let invited: Vec<entity::invitations::Model> = current
+    let invited: Vec<Invitation> = current
         .invitations
         .into_iter()
-        .map(|i| entity::invitations::Model {
-            partstat: "NEEDS-ACTION".into(),
+        .map(|i| Invitation {
+            partstat: PartStat::NeedsAction,
             sequence: session.sequence,
             last_sent_at: Some(at),
             ..i
@@ -706,47 +702,26 @@ pub async fn cancel(
     settings: &Settings,
     caller: &Caller,
     id: Uuid,
-    reason: String,
+    reason: Reason,
 ) -> AppResult<SessionRecord> {
     let (current, record) = changeable(db, caller, id, "cancels").await?;
     let s = &current.session;
-    let txn = db.begin().await?;
+    let txn = begin_write(db).await?;
     let mediator = lock_mediator(&txn, s.mediator_id).await?;
-    let session = entity::sessions::Model {
-        status: "cancelled".into(),
-        cancel_reason: Some(reason.clone()),
+    let session = Session {
+        status: SessionStatus::Cancelled,
+        cancel_reason: Some(reason.as_str().to_owned()),
         sequence: s.sequence + 1,
         updated_at: now(),
         ..s.clone()
     };
-    let res = entity::sessions::Entity::update_many()
-        .col_expr(entity::sessions::Column::Status, Expr::value("cancelled"))
-        .col_expr(
-            entity::sessions::Column::CancelReason,
-            Expr::value(reason.clone()),
-        )
-        .col_expr(
-            entity::sessions::Column::Sequence,
-            Expr::value(session.sequence),
-        )
-        .col_expr(
-            entity::sessions::Column::UpdatedAt,
-            Expr::value(session.updated_at),
-        )
-        .filter(entity::sessions::Column::Id.eq(id))
-        .filter(entity::sessions::Column::Status.eq("scheduled"))
-        .filter(entity::sessions::Column::Sequence.eq(s.sequence))
-        .exec(&txn)
-        .await?;
-    if res.rows_affected == 0 {
-        return Err(changed_meanwhile());
-    }
+    write_change(&txn, s, &session).await?;
     invitations::mark_sent(&txn, id, session.sequence).await?;
     let at = now();
-    let invited: Vec<entity::invitations::Model> = current
+    let invited: Vec<Invitation> = current
         .invitations
         .into_iter()
-        .map(|i| entity::invitations::Model {
+        .map(|i| Invitation {
             sequence: session.sequence,
             last_sent_at: Some(at),
             ..i
@@ -763,7 +738,7 @@ pub async fn cancel(
                 id,
             )
             .court(Some(record.case.court_id))
-            .details(serde_json::json!({ "reason": reason }))
+            .details(serde_json::json!({ "reason": reason.as_str() }))
         },
     )
     .await?;
@@ -782,7 +757,9 @@ pub async fn cancel(
         settings,
         &occasion,
         &recipients,
-        Change::Cancelled { reason: &reason },
+        Change::Cancelled {
+            reason: reason.as_str(),
+        },
     )
     .await?;
     txn.commit().await?;

@@ -1,17 +1,63 @@
 //! User accounts: admins, clerks and mediators. Parties have no accounts.
 
+use chrono::{DateTime, Utc};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    Set,
 };
 use uuid::Uuid;
 
 use super::audit::{self, Actor, Entry};
 use super::auth::{self as auth_service, Caller};
 use super::page::{self, PageRequest};
-use super::{new_id, now};
+use crate::db::{begin_write, new_id, now};
+use crate::domain::primitives::parse_name;
 use crate::domain::{EmailAddress, Language, Role, password};
-use crate::error::{AppError, AppResult, unique_violation};
+use crate::error::{AppError, AppResult, Fields, checked, stored, unique_violation};
+
+/// A user account as stored, without its password hash.
+#[derive(Debug, Clone)]
+pub struct User {
+    pub id: Uuid,
+    pub email: String,
+    pub name: String,
+    pub role: Role,
+    pub court_id: Option<Uuid>,
+    pub language: Language,
+    pub active: bool,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl TryFrom<entity::users::Model> for User {
+    type Error = AppError;
+    fn try_from(u: entity::users::Model) -> AppResult<Self> {
+        Ok(Self {
+            role: stored("reading a user's role", &u.role)?,
+            language: Language::stored(&u.language),
+            id: u.id,
+            email: u.email,
+            name: u.name,
+            court_id: u.court_id,
+            active: u.active,
+            created_at: u.created_at,
+            updated_at: u.updated_at,
+        })
+    }
+}
+
+impl User {
+    /// This user acting without an API token: for work started from the
+    /// command line, such as `kelisim demo`.
+    pub fn caller(&self) -> Caller {
+        Caller {
+            user_id: self.id,
+            token_id: Uuid::nil(),
+            role: self.role,
+            court_id: self.court_id,
+        }
+    }
+}
 
 pub struct NewUser {
     pub email: EmailAddress,
@@ -23,6 +69,42 @@ pub struct NewUser {
     pub password: String,
 }
 
+/// A new user as typed in (an API request or the command line), not yet
+/// checked.
+#[derive(Debug, Clone)]
+pub struct NewUserInput {
+    pub email: String,
+    pub name: String,
+    pub role: String,
+    pub court_id: Option<Uuid>,
+    pub language: String,
+    pub password: String,
+}
+
+impl NewUser {
+    /// Checks every field of a new user at once, naming each bad one.
+    pub fn parse(input: NewUserInput) -> AppResult<Self> {
+        let mut f = Fields::default();
+        let email = f.check("email", EmailAddress::parse(&input.email));
+        let name = f.check("name", parse_name(&input.name, 200));
+        let role = f.check("role", input.role.parse::<Role>());
+        let language = f.check("language", input.language.parse::<Language>());
+        f.check("password", password::check_strength(&input.password));
+        if role == Some(Role::Clerk) && input.court_id.is_none() {
+            f.push("court_id", "is required for a clerk");
+        }
+        f.finish()?;
+        Ok(NewUser {
+            email: checked(email)?,
+            name: checked(name)?,
+            role: checked(role)?,
+            court_id: input.court_id,
+            language: checked(language)?,
+            password: input.password,
+        })
+    }
+}
+
 #[derive(Default)]
 pub struct UserChanges {
     pub name: Option<String>,
@@ -32,11 +114,7 @@ pub struct UserChanges {
 }
 
 /// Creates a user. A clerk must belong to an existing court.
-pub async fn create(
-    db: &DatabaseConnection,
-    actor: Actor,
-    new: NewUser,
-) -> AppResult<entity::users::Model> {
+pub async fn create(db: &DatabaseConnection, actor: Actor, new: NewUser) -> AppResult<User> {
     if new.role == Role::Clerk && new.court_id.is_none() {
         return Err(AppError::field("court_id", "is required for a clerk"));
     }
@@ -44,7 +122,7 @@ pub async fn create(
     let password_hash = tokio::task::spawn_blocking(move || password::hash(&pw))
         .await
         .map_err(|e| AppError::internal("hashing a password", e))??;
-    let txn = db.begin().await?;
+    let txn = begin_write(db).await?;
     if let Some(court_id) = new.court_id
         && entity::courts::Entity::find_by_id(court_id)
             .one(&txn)
@@ -84,22 +162,19 @@ pub async fn create(
     .await?;
     txn.commit().await?;
     tracing::info!(user_id = %user.id, role = %new.role, email = new.email.masked(), "user created");
-    Ok(user)
+    user.try_into()
 }
 
 /// A user visible to `caller`: admins see all, others only themselves.
-pub async fn get_visible(
-    db: &DatabaseConnection,
-    caller: &Caller,
-    id: Uuid,
-) -> AppResult<entity::users::Model> {
+pub async fn get_visible(db: &DatabaseConnection, caller: &Caller, id: Uuid) -> AppResult<User> {
     if !caller.is_admin() && caller.user_id != id {
         return Err(AppError::not_found("user"));
     }
     entity::users::Entity::find_by_id(id)
         .one(db)
         .await?
-        .ok_or_else(|| AppError::not_found("user"))
+        .ok_or_else(|| AppError::not_found("user"))?
+        .try_into()
 }
 
 pub async fn list(
@@ -107,20 +182,21 @@ pub async fn list(
     court_id: Option<Uuid>,
     role: Option<Role>,
     page: PageRequest,
-) -> AppResult<(Vec<entity::users::Model>, Option<String>)> {
-    use entity::users::Column;
-    let mut q = entity::users::Entity::find().order_by_asc(Column::Id);
+) -> AppResult<(Vec<User>, Option<String>)> {
+    use entity::users::{Column, Entity, Model};
+    let mut q = Entity::find();
     if let Some(court_id) = court_id {
         q = q.filter(Column::CourtId.eq(court_id));
     }
     if let Some(role) = role {
         q = q.filter(Column::Role.eq(role.as_str()));
     }
-    if let Some(after) = page.after {
-        q = q.filter(Column::Id.gt(after));
-    }
-    let rows = q.limit(page.limit + 1).all(db).await?;
-    Ok(page::finish(rows, page.limit, |u| u.id))
+    let (rows, next) = page::fetch(db, q, Column::Id, page, |u: &Model| u.id).await?;
+    let users = rows
+        .into_iter()
+        .map(User::try_from)
+        .collect::<AppResult<_>>()?;
+    Ok((users, next))
 }
 
 /// Changes a user; disabling an account or changing its password revokes every
@@ -130,7 +206,7 @@ pub async fn update(
     actor: &Caller,
     id: Uuid,
     changes: UserChanges,
-) -> AppResult<entity::users::Model> {
+) -> AppResult<User> {
     let new_hash = match changes.password.clone() {
         Some(pw) => Some(
             tokio::task::spawn_blocking(move || password::hash(&pw))
@@ -139,7 +215,7 @@ pub async fn update(
         ),
         None => None,
     };
-    let txn = db.begin().await?;
+    let txn = begin_write(db).await?;
     let user = entity::users::Entity::find_by_id(id)
         .one(&txn)
         .await?
@@ -173,14 +249,17 @@ pub async fn update(
     )
     .await?;
     txn.commit().await?;
-    Ok(user)
+    user.try_into()
 }
 
-/// Whether any admin exists (the CLI uses this to explain a first start).
-pub async fn any_admin(db: &DatabaseConnection) -> AppResult<bool> {
-    Ok(entity::users::Entity::find()
-        .filter(entity::users::Column::Role.eq(Role::Admin.as_str()))
+/// The language a user's emails are written in: their own, or
+/// [`Language::FALLBACK`] for no login (or an unknown one).
+pub async fn language_of<C: ConnectionTrait>(db: &C, user_id: Option<Uuid>) -> AppResult<Language> {
+    let Some(id) = user_id else {
+        return Ok(Language::FALLBACK);
+    };
+    Ok(entity::users::Entity::find_by_id(id)
         .one(db)
         .await?
-        .is_some())
+        .map_or(Language::FALLBACK, |u| Language::stored(&u.language)))
 }

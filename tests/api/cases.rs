@@ -878,7 +878,7 @@ async fn the_deadline_watch_warns_the_clerk_once_and_expires_cases_past_their_de
 
     let now = Utc::now();
     for _ in 0..2 {
-        kelisim::jobs::deadlines::run(&app.db, &app.settings, now)
+        kelisim::services::deadlines::watch(&app.db, &app.settings, now)
             .await
             .expect("job");
     }
@@ -888,7 +888,7 @@ async fn the_deadline_watch_warns_the_clerk_once_and_expires_cases_past_their_de
     // Five days later the near case is past its deadline.
     let later = now + Duration::days(6);
     for _ in 0..2 {
-        kelisim::jobs::deadlines::run(&app.db, &app.settings, later)
+        kelisim::services::deadlines::watch(&app.db, &app.settings, later)
             .await
             .expect("job");
     }

@@ -12,8 +12,10 @@ use std::time::{Duration, Instant};
 
 use kelisim::config::Settings;
 use kelisim::domain::{EmailAddress, Language, Role};
-use kelisim::mail::delivery::{self, Transport};
-use kelisim::mail::{self, Email};
+use kelisim::mail::templates::CertificationExpiring;
+use kelisim::mail::transport::Transport;
+use kelisim::services::delivery;
+use kelisim::services::emails::{self, Addressee};
 use mail_parser::{MessageParser, PartType};
 use reqwest::StatusCode;
 use sea_orm::{
@@ -43,22 +45,18 @@ async fn enqueue(db: &DatabaseConnection, settings: &Settings, recipients: &[Str
         let address = EmailAddress::parse(to).expect("address");
         let language = [Language::En, Language::Ru, Language::Kk][i % 3];
         let name = format!("Mediator {i}");
-        let id = mail::enqueue(
+        let id = emails::send_certification_expiring(
             &txn,
             settings,
-            Email {
-                template: "certification_expiring",
-                to: &address,
-                to_name: &name,
+            Addressee {
+                address: &address,
+                name: &name,
                 language,
-                context: json!({
-                    "name": name,
-                    "registry_number": format!("MED-{i:05}"),
-                    "certified_until": "2027-01-31",
-                }),
-                case_id: None,
-                session_id: None,
-                calendar: None,
+            },
+            CertificationExpiring {
+                name: name.clone(),
+                registry_number: format!("MED-{i:05}"),
+                certified_until: "2027-01-31".into(),
             },
         )
         .await

@@ -55,15 +55,16 @@ async fn a_mediator_is_warned_once_30_days_ahead_and_suspended_the_day_after_the
         mediator_certified_until(&app, "KZ-S3", court, today - chrono::Duration::days(1)).await;
     let ends_today = mediator_certified_until(&app, "KZ-S4", court, today).await;
 
-    let (warned, suspended) = kelisim::jobs::certification::run(&app.db, &app.settings, Utc::now())
-        .await
-        .expect("job");
+    let (warned, suspended) =
+        kelisim::services::certification::watch(&app.db, &app.settings, Utc::now())
+            .await
+            .expect("job");
     assert_eq!(
         (warned, suspended),
         (2, 1),
         "KZ-S1 and KZ-S4 warned, KZ-S3 suspended"
     );
-    let again = kelisim::jobs::certification::run(&app.db, &app.settings, Utc::now())
+    let again = kelisim::services::certification::watch(&app.db, &app.settings, Utc::now())
         .await
         .expect("job");
     assert_eq!(again, (0, 0), "a second run changes nothing");
@@ -125,7 +126,7 @@ async fn only_one_of_several_instances_gets_a_jobs_lease() {
     let attempts = (0..8).map(|i| {
         let db = app.db.clone();
         tokio::spawn(async move {
-            kelisim::jobs::try_lock(
+            kelisim::services::leases::try_lock(
                 &db,
                 "race",
                 &format!("instance-{i}"),
@@ -143,11 +144,11 @@ async fn only_one_of_several_instances_gets_a_jobs_lease() {
     }
     assert_eq!(won, 1);
     // After the holder gives it back, the next run can take it.
-    kelisim::jobs::unlock(&app.db, "race", "nobody")
+    kelisim::services::leases::unlock(&app.db, "race", "nobody")
         .await
         .expect("unlock");
     assert!(
-        !kelisim::jobs::try_lock(&app.db, "race", "x", chrono::Duration::minutes(5))
+        !kelisim::services::leases::try_lock(&app.db, "race", "x", chrono::Duration::minutes(5))
             .await
             .expect("lock")
     );
@@ -215,9 +216,13 @@ async fn the_refresh_job_follows_the_calendar_and_keeps_the_last_good_blocks_whe
     let state = AppState::new(app.db.clone(), app.settings.clone()).expect("state");
     *calendar.lock().expect("lock") = one_event("20270111");
     assert_eq!(
-        kelisim::jobs::calendar_refresh::run(&state)
-            .await
-            .expect("job"),
+        kelisim::services::availability::busy::refresh_all(
+            &state.db,
+            &state.http_client,
+            &state.settings,
+        )
+        .await
+        .expect("job"),
         (1, 0)
     );
     assert_eq!(blocks(&app).await, ["2027-01-11T05:00:00+00:00"]);
@@ -225,9 +230,13 @@ async fn the_refresh_job_follows_the_calendar_and_keeps_the_last_good_blocks_whe
     server.abort();
     let _ = server.await;
     assert_eq!(
-        kelisim::jobs::calendar_refresh::run(&state)
-            .await
-            .expect("job"),
+        kelisim::services::availability::busy::refresh_all(
+            &state.db,
+            &state.http_client,
+            &state.settings,
+        )
+        .await
+        .expect("job"),
         (0, 1)
     );
     assert_eq!(

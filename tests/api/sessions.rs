@@ -616,7 +616,7 @@ async fn reminders_go_once_per_kind_and_recipient_follow_a_move_and_skip_cancell
     let run = |at: DateTime<Utc>| {
         let app = &app;
         async move {
-            kelisim::jobs::reminders::run(&app.db, &app.settings, at)
+            kelisim::services::reminders::send_due(&app.db, &app.settings, at)
                 .await
                 .expect("reminders")
         }

@@ -1,16 +1,7 @@
 //! A mediator's calendar as the slot engine sees it — weekly hours, time off,
 //! booked sessions, busy blocks and the closed days of their courts — loaded
-//! once into a [`Calendar`] and kept in a per-instance cache.
-//!
-//! The cache is never trusted blindly: every use first reads the mediator's
-//! `calendar_version` (one indexed row), and a snapshot taken at another
-//! version is reloaded. So a change made by any instance, or by the command
-//! line, is seen by the very next request.
-//!
-//! Rule: every write that changes what decides a mediator's free time calls
-//! [`touch`] (or [`touch_court`]) in the same transaction. Forgetting it
-//! serves stale slots; the tests of each write path read slots before and
-//! after the write to catch that.
+//! once into a [`Calendar`] and kept in a per-instance cache checked against
+//! the calendar version (see the parent module).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -18,14 +9,16 @@ use std::sync::{Arc, Mutex};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use chrono_tz::Tz;
 use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, QueryTrait};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
 use uuid::Uuid;
 
-use super::auth::Caller;
-use super::mediators::{Access, access_of, weekly};
+use super::hours::weekly;
 use crate::domain::TimeZoneName;
+use crate::domain::mediator::Access;
+use crate::domain::session::SessionStatus;
 use crate::domain::slots::{self, Busy, Interval, SlotRules, WeeklyInterval};
 use crate::error::{AppError, AppResult};
+use crate::services::auth::Caller;
 
 /// How many mediators' calendars one instance keeps. Past this the cache is
 /// emptied and refills with whoever is asked for next: simple, and a country's
@@ -53,7 +46,7 @@ impl Calendar {
     /// How far `caller` may go with this mediator's calendar; `None` when the
     /// caller may not even see the mediator (reported as not found).
     pub fn access(&self, caller: &Caller) -> Option<Access> {
-        access_of(caller, self.user_id, &self.court_ids)
+        caller.access_to_mediator(self.user_id, &self.court_ids)
     }
 
     /// Closed days that apply: those of `court` when given, else those of
@@ -120,40 +113,6 @@ impl CalendarCache {
     }
 }
 
-/// The update that raises calendar versions; callers add the filter.
-fn raise_versions() -> sea_orm::UpdateMany<entity::mediators::Entity> {
-    use entity::mediators::{Column, Entity};
-    Entity::update_many().col_expr(
-        Column::CalendarVersion,
-        Expr::col(Column::CalendarVersion).add(1),
-    )
-}
-
-/// Marks a mediator's calendar as changed. Call inside the transaction that
-/// changes it.
-pub async fn touch<C: ConnectionTrait>(db: &C, mediator_id: Uuid) -> AppResult<()> {
-    raise_versions()
-        .filter(entity::mediators::Column::Id.eq(mediator_id))
-        .exec(db)
-        .await?;
-    Ok(())
-}
-
-/// Marks the calendars of every mediator serving a court as changed (its
-/// closed days changed).
-pub async fn touch_court<C: ConnectionTrait>(db: &C, court_id: Uuid) -> AppResult<()> {
-    let serving = entity::mediator_courts::Entity::find()
-        .select_only()
-        .column(entity::mediator_courts::Column::MediatorId)
-        .filter(entity::mediator_courts::Column::CourtId.eq(court_id))
-        .into_query();
-    raise_versions()
-        .filter(entity::mediators::Column::Id.in_subquery(serving))
-        .exec(db)
-        .await?;
-    Ok(())
-}
-
 /// The current calendar of a mediator, or `None` when there is no such
 /// mediator. One query when the cache holds the current version.
 pub async fn calendar<C: ConnectionTrait>(
@@ -185,27 +144,6 @@ pub async fn calendar<C: ConnectionTrait>(
     Ok(Some(loaded))
 }
 
-type Span = (DateTime<Utc>, DateTime<Utc>);
-
-fn spans(rows: Vec<Span>) -> Vec<Interval> {
-    rows.into_iter().map(|(s, e)| Interval::new(s, e)).collect()
-}
-
-/// Marks a mediator's calendar as changed, like [`touch`], and returns the
-/// mediator as the update left them; `None` when there is no such mediator.
-/// A booking starts its transaction with this: the write takes SQLite's
-/// write lock, or the mediator's row lock on PostgreSQL.
-pub async fn lock<C: ConnectionTrait>(
-    db: &C,
-    mediator_id: Uuid,
-) -> AppResult<Option<entity::mediators::Model>> {
-    Ok(raise_versions()
-        .filter(entity::mediators::Column::Id.eq(mediator_id))
-        .exec_with_returning(db)
-        .await?
-        .pop())
-}
-
 /// The part of a mediator's calendar that decides whether a session in
 /// `[from, to)` fits, read inside a booking transaction (after [`lock`]),
 /// bypassing the cache: weekly hours, the time off, busy blocks and
@@ -228,7 +166,6 @@ pub async fn window_for_booking<C: ConnectionTrait>(
     max_session: Duration,
     excluding: Option<Uuid>,
 ) -> AppResult<Calendar> {
-    use sea_orm::sea_query::{Alias, Query, SelectStatement, UnionType};
     let tz = TimeZoneName::parse(&mediator.timezone)
         .map(|t| t.tz())
         .map_err(|e| AppError::internal("reading a mediator's zone", anyhow::anyhow!(e)))?;
@@ -236,40 +173,17 @@ pub async fn window_for_booking<C: ConnectionTrait>(
     let (near_from, near_to) = (from - margin, to + margin);
     let weekly = weekly(db, mediator.id).await?;
 
-    // One statement: (kind, starts_at, ends_at) of everything near.
-    let near = |kind: i32, table: Alias| -> SelectStatement {
-        let mut q = Query::select();
-        q.expr_as(Expr::val(kind), Alias::new("kind"))
-            .column(Alias::new("starts_at"))
-            .column(Alias::new("ends_at"))
-            .from(table)
-            .and_where(Expr::col(Alias::new("mediator_id")).eq(mediator.id))
-            .and_where(Expr::col(Alias::new("starts_at")).lt(near_to))
-            .and_where(Expr::col(Alias::new("ends_at")).gt(near_from));
-        q
-    };
-    let mut sessions = near(1, Alias::new("sessions"));
-    sessions
-        .and_where(Expr::col(Alias::new("starts_at")).gte(near_from - max_session))
-        .and_where(Expr::col(Alias::new("status")).ne("cancelled"));
-    if let Some(id) = excluding {
-        sessions.and_where(Expr::col(Alias::new("id")).ne(id));
-    }
-    let mut query = near(0, Alias::new("time_off"));
-    query
-        .union(UnionType::All, sessions)
-        .union(UnionType::All, near(2, Alias::new("busy_blocks")));
-    let rows = db.query_all(&query).await?;
-    let (mut off, mut booked, mut blocks) = (Vec::new(), Vec::new(), Vec::new());
-    for row in rows {
-        let kind: i32 = row.try_get("", "kind")?;
-        let span = Interval::new(row.try_get("", "starts_at")?, row.try_get("", "ends_at")?);
-        match kind {
-            0 => off.push(span),
-            1 => booked.push(span),
-            _ => blocks.push(span),
-        }
-    }
+    let busy = busy_spans(
+        db,
+        mediator.id,
+        Some(Near {
+            from: near_from,
+            to: near_to,
+            max_session,
+            excluding,
+        }),
+    )
+    .await?;
 
     let days = |at: DateTime<Utc>| at.with_timezone(&tz).date_naive();
     let mut closed_days: Vec<(Uuid, NaiveDate)> = {
@@ -294,9 +208,68 @@ pub async fn window_for_booking<C: ConnectionTrait>(
         tz,
         court_ids: vec![court],
         weekly,
-        busy: Busy::new(off, booked, blocks),
+        busy,
         closed_days,
     })
+}
+
+/// The part of a calendar [`busy_spans`] reads: what overlaps `[from, to)`.
+struct Near {
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    /// No session is longer: bounds `starts_at` from below, so the
+    /// `(mediator_id, starts_at)` index serves the query.
+    max_session: Duration,
+    /// The session being moved, left out.
+    excluding: Option<Uuid>,
+}
+
+/// A mediator's time off, sessions that are not cancelled, and busy
+/// blocks, in one statement: all of them, or those `near`.
+async fn busy_spans<C: ConnectionTrait>(
+    db: &C,
+    mediator_id: Uuid,
+    near: Option<Near>,
+) -> AppResult<Busy> {
+    use sea_orm::sea_query::{Alias, Query, SelectStatement, UnionType};
+    // (kind, starts_at, ends_at) of one table.
+    let spans = |kind: i32, table: &str| -> SelectStatement {
+        let mut q = Query::select();
+        q.expr_as(Expr::val(kind), Alias::new("kind"))
+            .column(Alias::new("starts_at"))
+            .column(Alias::new("ends_at"))
+            .from(Alias::new(table))
+            .and_where(Expr::col(Alias::new("mediator_id")).eq(mediator_id));
+        if let Some(near) = &near {
+            q.and_where(Expr::col(Alias::new("starts_at")).lt(near.to))
+                .and_where(Expr::col(Alias::new("ends_at")).gt(near.from));
+        }
+        q
+    };
+    let mut sessions = spans(1, "sessions");
+    sessions.and_where(Expr::col(Alias::new("status")).ne(SessionStatus::Cancelled.as_str()));
+    if let Some(near) = &near {
+        sessions.and_where(Expr::col(Alias::new("starts_at")).gte(near.from - near.max_session));
+        if let Some(id) = near.excluding {
+            sessions.and_where(Expr::col(Alias::new("id")).ne(id));
+        }
+    }
+    let mut query = spans(0, "time_off");
+    query
+        .union(UnionType::All, sessions)
+        .union(UnionType::All, spans(2, "busy_blocks"));
+    let rows = db.query_all(&query).await?;
+    let (mut off, mut booked, mut blocks) = (Vec::new(), Vec::new(), Vec::new());
+    for row in rows {
+        let kind: i32 = row.try_get("", "kind")?;
+        let span = Interval::new(row.try_get("", "starts_at")?, row.try_get("", "ends_at")?);
+        match kind {
+            0 => off.push(span),
+            1 => booked.push(span),
+            _ => blocks.push(span),
+        }
+    }
+    Ok(Busy::new(off, booked, blocks))
 }
 
 /// Reads a mediator's whole calendar. Past data is kept too: free slots of a
@@ -330,37 +303,7 @@ async fn load<C: ConnectionTrait>(
         .await?;
     court_ids.sort_unstable();
     let weekly = weekly(db, mediator_id).await?;
-    let time_off: Vec<Span> = {
-        use entity::time_off::{Column, Entity};
-        Entity::find()
-            .select_only()
-            .columns([Column::StartsAt, Column::EndsAt])
-            .filter(Column::MediatorId.eq(mediator_id))
-            .into_tuple()
-            .all(db)
-            .await?
-    };
-    let sessions: Vec<Span> = {
-        use entity::sessions::{Column, Entity};
-        Entity::find()
-            .select_only()
-            .columns([Column::StartsAt, Column::EndsAt])
-            .filter(Column::MediatorId.eq(mediator_id))
-            .filter(Column::Status.ne("cancelled"))
-            .into_tuple()
-            .all(db)
-            .await?
-    };
-    let busy: Vec<Span> = {
-        use entity::busy_blocks::{Column, Entity};
-        Entity::find()
-            .select_only()
-            .columns([Column::StartsAt, Column::EndsAt])
-            .filter(Column::MediatorId.eq(mediator_id))
-            .into_tuple()
-            .all(db)
-            .await?
-    };
+    let busy = busy_spans(db, mediator_id, None).await?;
     let mut closed_days: Vec<(Uuid, NaiveDate)> = {
         use entity::court_closed_days::{Column, Entity};
         Entity::find()
@@ -379,7 +322,7 @@ async fn load<C: ConnectionTrait>(
         tz,
         court_ids,
         weekly,
-        busy: Busy::new(spans(time_off), spans(sessions), spans(busy)),
+        busy,
         closed_days,
     }))
 }

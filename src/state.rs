@@ -1,0 +1,57 @@
+//! What every request handler and job can reach: the database, the
+//! settings, and the per-instance caches.
+//!
+//! Rule: nothing here is the truth; the database is. The caches check it
+//! (calendars by version) or are short by design (authentications).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use sea_orm::DatabaseConnection;
+
+use crate::config::Settings;
+use crate::services;
+use crate::services::auth::LoginLimiter;
+
+/// What every request handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    pub db: DatabaseConnection,
+    pub settings: Arc<Settings>,
+    pub login_limiter: Arc<LoginLimiter>,
+    /// Outgoing HTTP, for mediators' external calendars.
+    pub http_client: reqwest::Client,
+    /// Mediators' calendars, checked against the database before each use.
+    pub calendars: Arc<services::availability::cache::CalendarCache>,
+    /// Recent successful authentications (see `AuthCache` for the trade).
+    pub auth_cache: Arc<services::auth::AuthCache>,
+}
+
+impl AppState {
+    pub fn new(db: DatabaseConnection, settings: Settings) -> anyhow::Result<Self> {
+        let login_limiter = Arc::new(LoginLimiter::new(
+            settings.login_max_failures,
+            Duration::from_secs(settings.login_window_seconds),
+        ));
+        let timeout = Duration::from_secs(settings.external_calendar_timeout_seconds);
+        let settings_auth_cache = settings.auth_cache_seconds;
+        let http_client = reqwest::Client::builder()
+            .timeout(timeout)
+            .connect_timeout(timeout)
+            .redirect(reqwest::redirect::Policy::limited(5))
+            .user_agent(concat!("Kelisim/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .context("building the HTTP client")?;
+        Ok(Self {
+            db,
+            settings: Arc::new(settings),
+            login_limiter,
+            http_client,
+            calendars: Arc::default(),
+            auth_cache: Arc::new(services::auth::AuthCache::new(Duration::from_secs(
+                settings_auth_cache,
+            ))),
+        })
+    }
+}
