@@ -473,7 +473,8 @@ pub async fn wait_until_delivered(db: &DatabaseConnection, smtp: &smtp::SmtpServ
 /// SMTP server at `smtp_url`, and checks that it claims nothing: no message
 /// is left that could go out (again).
 pub async fn assert_next_round_sends_nothing(db: &DatabaseConnection, smtp_url: &str) {
-    use kelisim::mail::delivery::{self, Round, Transport};
+    use kelisim::mail::transport::Transport;
+    use kelisim::services::delivery::{self, Round};
     let settings = Settings {
         smtp_url: Some(smtp_url.to_owned()),
         ..Settings::default()
