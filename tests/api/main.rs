@@ -6,6 +6,7 @@
 mod common;
 
 mod auth;
+mod calendar_limits;
 mod cases;
 mod cli;
 mod courts;

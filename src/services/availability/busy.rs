@@ -1,8 +1,11 @@
 //! Busy blocks imported from a mediator's own calendar (an ICS URL fetched
 //! now and on schedule, or an uploaded file), with recurrences expanded.
 //!
-//! Rule: a calendar that cannot be read changes nothing: the last good
-//! blocks stay, and the error is recorded for the mediator to see.
+//! Rules: a calendar that cannot be read changes nothing: the last good
+//! blocks stay, and the error is recorded for the mediator to see. Calendars
+//! are read only through [`expand`], which bounds how many are read at once.
+
+use std::sync::{Arc, LazyLock};
 
 use chrono::Duration;
 use sea_orm::sea_query::Expr;
@@ -42,10 +45,7 @@ pub async fn import(
         at - Duration::days(7),
         at + Duration::days(BUSY_HORIZON_DAYS),
     );
-    // Expanding recurrences is CPU work that a hostile file can make long.
-    let parsed = tokio::task::spawn_blocking(move || import::busy_blocks(&ics, from, to, tz))
-        .await
-        .map_err(|e| AppError::internal("expanding a calendar", e))?;
+    let parsed = expand(ics, from, to, tz).await?;
     let blocks = match parsed {
         Ok(b) => split_into_days(b),
         Err(e) => {
@@ -92,7 +92,49 @@ pub async fn import(
     Ok(blocks.len())
 }
 
+/// Calendars read at the same time: half the cores, at least one, so that
+/// uploads of hostile files queue here instead of taking every core from
+/// the requests and jobs of everyone else.
+static EXPANSIONS: LazyLock<Arc<tokio::sync::Semaphore>> = LazyLock::new(|| {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    Arc::new(tokio::sync::Semaphore::new((cores / 2).max(1)))
+});
+
+/// How long a calendar waits for its turn before the request is answered
+/// "try again": several times the time one calendar may take
+/// ([`import::MAX_EXPANSION_TIME`]).
+const EXPANSION_QUEUE_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Parses and expands a calendar on a blocking thread, one of a bounded
+/// number at once. The import stops itself after
+/// [`import::MAX_EXPANSION_TIME`]; the permit is held by the thread, so a
+/// caller that gives up early does not let another expansion start while
+/// this one still runs.
+async fn expand(
+    ics: String,
+    from: chrono::DateTime<chrono::Utc>,
+    to: chrono::DateTime<chrono::Utc>,
+    tz: chrono_tz::Tz,
+) -> AppResult<Result<Vec<BusyBlock>, import::ImportError>> {
+    let permit = tokio::time::timeout(EXPANSION_QUEUE_WAIT, EXPANSIONS.clone().acquire_owned())
+        .await
+        .map_err(|_| {
+            AppError::Unavailable(
+                "too many calendars are being read right now; try again in a minute".into(),
+            )
+        })?
+        .map_err(|e| AppError::internal("waiting to read a calendar", e))?;
+    tokio::task::spawn_blocking(move || {
+        let _permit = permit;
+        import::busy_blocks(&ics, from, to, tz)
+    })
+    .await
+    .map_err(|e| AppError::internal("expanding a calendar", e))
+}
+
 /// Cuts blocks longer than [`LONGEST_BUSY_PIECE`] into consecutive pieces.
+/// The blocks come clipped to the import window and merged, so this makes
+/// at most about one piece per day of the window plus one per event.
 fn split_into_days(blocks: Vec<BusyBlock>) -> Vec<Interval> {
     let mut out = Vec::with_capacity(blocks.len());
     for b in blocks {
