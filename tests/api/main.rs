@@ -7,6 +7,7 @@ mod common;
 
 mod auth;
 mod calendar_limits;
+mod calendar_urls;
 mod cases;
 mod cli;
 mod courts;

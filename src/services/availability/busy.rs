@@ -2,8 +2,9 @@
 //! now and on schedule, or an uploaded file), with recurrences expanded.
 //!
 //! Rules: a calendar that cannot be read changes nothing: the last good
-//! blocks stay, and the error is recorded for the mediator to see. Calendars
-//! are read only through [`expand`], which bounds how many are read at once.
+//! blocks stay, and the error is recorded for the mediator to see. A URL is
+//! stored only once a calendar was fetched and read from it. Calendars are
+//! read only through [`expand`], which bounds how many are read at once.
 
 use std::sync::{Arc, LazyLock};
 
@@ -13,9 +14,8 @@ use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set, Tr
 use uuid::Uuid;
 
 use super::touch;
-use crate::calendar::fetch::fetch_ics;
+use crate::calendar::fetch::CalendarFetcher;
 use crate::calendar::import::{self, BusyBlock};
-use crate::config::Settings;
 use crate::db::{new_id, now};
 use crate::domain::TimeZoneName;
 use crate::domain::slots::Interval;
@@ -29,8 +29,9 @@ pub const LONGEST_BUSY_PIECE: Duration = Duration::days(1);
 pub const BUSY_HORIZON_DAYS: i64 = 400;
 
 /// Replaces a mediator's busy blocks with those of `ics`, expanded from a
-/// week ago to [`BUSY_HORIZON_DAYS`] ahead. A calendar that cannot be read
-/// changes nothing and is reported as the error.
+/// week ago to [`BUSY_HORIZON_DAYS`] ahead, and stores `url` as the
+/// calendar's address. A calendar that cannot be read changes nothing and
+/// is reported as the error (see [`record_error`] for where it is kept).
 pub async fn import(
     db: &DatabaseConnection,
     mediator_id: Uuid,
@@ -49,7 +50,7 @@ pub async fn import(
     let blocks = match parsed {
         Ok(b) => split_into_days(b),
         Err(e) => {
-            record_error(db, mediator_id, url, &e.to_string()).await?;
+            record_error(db, mediator_id, url.as_deref(), &e.to_string()).await?;
             return Err(AppError::field("calendar", e.to_string()));
         }
     };
@@ -148,25 +149,22 @@ fn split_into_days(blocks: Vec<BusyBlock>) -> Vec<Interval> {
     out
 }
 
-/// Keeps the last good busy blocks and records why the newest fetch failed,
-/// so the mediator sees it.
+/// Keeps the last good busy blocks and records why the newest read failed,
+/// so the mediator sees it. A failure of a calendar fetched from `url` is
+/// the stored calendar's only when `url` is the stored address: a new URL
+/// that fails is not stored, and leaves the stored calendar's state alone.
 pub async fn record_error(
     db: &DatabaseConnection,
     mediator_id: Uuid,
-    url: Option<String>,
+    url: Option<&str>,
     error: &str,
 ) -> AppResult<()> {
-    let mut update = entity::mediators::Entity::update_many()
-        .col_expr(
-            entity::mediators::Column::ExternalCalendarError,
-            Expr::value(error.to_owned()),
-        )
-        .filter(entity::mediators::Column::Id.eq(mediator_id));
+    use entity::mediators::{Column, Entity};
+    let mut update = Entity::update_many()
+        .col_expr(Column::ExternalCalendarError, Expr::value(error.to_owned()))
+        .filter(Column::Id.eq(mediator_id));
     if let Some(url) = url {
-        update = update.col_expr(
-            entity::mediators::Column::ExternalCalendarUrl,
-            Expr::value(url),
-        );
+        update = update.filter(Column::ExternalCalendarUrl.eq(url));
     }
     update.exec(db).await?;
     Ok(())
@@ -177,8 +175,7 @@ pub async fn record_error(
 /// error for the mediator to see. Returns (refreshed, failed).
 pub async fn refresh_all(
     db: &DatabaseConnection,
-    client: &reqwest::Client,
-    settings: &Settings,
+    fetcher: &CalendarFetcher,
 ) -> AppResult<(usize, usize)> {
     let with_url = entity::mediators::Entity::find()
         .filter(entity::mediators::Column::ExternalCalendarUrl.is_not_null())
@@ -189,13 +186,13 @@ pub async fn refresh_all(
         let Some(url) = m.external_calendar_url.clone() else {
             continue;
         };
-        let outcome = match fetch_ics(client, &url, settings.external_calendar_max_bytes).await {
-            Ok(text) => import(db, m.id, &m.timezone, text, "url", Some(url))
+        let outcome = match fetcher.fetch(&url).await {
+            Ok((_, text)) => import(db, m.id, &m.timezone, text, "url", Some(url))
                 .await
                 .map(|_| ()),
-            Err(message) => {
-                record_error(db, m.id, None, &message).await?;
-                Err(AppError::field("ics_url", message))
+            Err(failed) => {
+                record_error(db, m.id, Some(&url), &failed.to_string()).await?;
+                Err(AppError::field("ics_url", failed.to_string()))
             }
         };
         match outcome {
