@@ -57,6 +57,10 @@ pub struct Settings {
     pub external_calendar_timeout_seconds: u64,
     /// Largest external calendar accepted, in bytes.
     pub external_calendar_max_bytes: usize,
+    /// Origins (`scheme://host:port`) of calendar servers that may be
+    /// fetched although they are not https on port 443 of a public address,
+    /// such as a court's own server: `["http://10.0.0.5:8080"]`.
+    pub external_calendar_allowed_origins: Vec<String>,
     /// When external calendars are fetched again (six fields, seconds first);
     /// empty turns the job off.
     pub calendar_refresh_cron: String,
@@ -97,6 +101,7 @@ impl Default for Settings {
             session_buffer_minutes: 15,
             external_calendar_timeout_seconds: 10,
             external_calendar_max_bytes: 5 * 1024 * 1024,
+            external_calendar_allowed_origins: Vec::new(),
             calendar_refresh_cron: "0 */30 * * * *".into(),
             certification_cron: "0 0 1 * * *".into(),
             deadline_watch_cron: "0 15 * * * *".into(),
@@ -152,6 +157,10 @@ impl Settings {
         if self.token_ttl_hours <= 0 {
             anyhow::bail!("token_ttl_hours must be positive");
         }
+        crate::calendar::destination::Destinations::from_setting(
+            &self.external_calendar_allowed_origins,
+        )
+        .map_err(|e| anyhow::anyhow!("external_calendar_allowed_origins: {e}"))?;
         Ok(())
     }
 
@@ -189,6 +198,27 @@ mod tests {
             assert_eq!(s.bind.port(), 9000);
             assert_eq!(s.log, "warn");
             assert_eq!(s.delivery_retry_base_seconds, 30);
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn allowed_calendar_origins_are_read_from_the_environment_and_checked() {
+        figment::Jail::expect_with(|jail| {
+            jail.set_env(
+                "KELISIM_EXTERNAL_CALENDAR_ALLOWED_ORIGINS",
+                r#"["https://calendar.court.kz:8443", "http://10.0.0.5:8080"]"#,
+            );
+            let s = Settings::load(None).map_err(|e| e.to_string())?;
+            assert_eq!(
+                s.external_calendar_allowed_origins,
+                ["https://calendar.court.kz:8443", "http://10.0.0.5:8080"]
+            );
+            jail.set_env(
+                "KELISIM_EXTERNAL_CALENDAR_ALLOWED_ORIGINS",
+                r#"["https://calendar.court.kz/private/path"]"#,
+            );
+            assert!(Settings::load(None).is_err());
             Ok(())
         });
     }

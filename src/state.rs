@@ -7,9 +7,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use anyhow::Context;
 use sea_orm::DatabaseConnection;
 
+use crate::calendar::fetch::CalendarFetcher;
 use crate::config::Settings;
 use crate::services;
 use crate::services::auth::LoginLimiter;
@@ -20,8 +20,8 @@ pub struct AppState {
     pub db: DatabaseConnection,
     pub settings: Arc<Settings>,
     pub login_limiter: Arc<LoginLimiter>,
-    /// Outgoing HTTP, for mediators' external calendars.
-    pub http_client: reqwest::Client,
+    /// Fetches mediators' external calendars, only from allowed places.
+    pub calendar_fetcher: CalendarFetcher,
     /// Mediators' calendars, checked against the database before each use.
     pub calendars: Arc<services::availability::cache::CalendarCache>,
     /// Recent successful authentications (see `AuthCache` for the trade).
@@ -34,20 +34,13 @@ impl AppState {
             settings.login_max_failures,
             Duration::from_secs(settings.login_window_seconds),
         ));
-        let timeout = Duration::from_secs(settings.external_calendar_timeout_seconds);
         let settings_auth_cache = settings.auth_cache_seconds;
-        let http_client = reqwest::Client::builder()
-            .timeout(timeout)
-            .connect_timeout(timeout)
-            .redirect(reqwest::redirect::Policy::limited(5))
-            .user_agent(concat!("Kelisim/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .context("building the HTTP client")?;
+        let calendar_fetcher = CalendarFetcher::new(&settings)?;
         Ok(Self {
             db,
             settings: Arc::new(settings),
             login_limiter,
-            http_client,
+            calendar_fetcher,
             calendars: Arc::default(),
             auth_cache: Arc::new(services::auth::AuthCache::new(Duration::from_secs(
                 settings_auth_cache,

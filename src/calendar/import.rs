@@ -4,14 +4,20 @@
 //! expands recurring events with the `rrule` crate, applies `EXDATE`,
 //! `RDATE` and `RECURRENCE-ID` overrides, and returns the times inside a
 //! window that the mediator is not available. It does no I/O and never reads
-//! the clock: the caller passes the window and the mediator's time zone.
+//! the calendar clock: the caller passes the window and the mediator's time
+//! zone. The only clock it looks at is the monotonic one, to stop after
+//! [`MAX_EXPANSION_TIME`].
 //!
 //! Rules a newcomer must not break:
 //! - Every input is hostile until counted: the size, nesting depth, number of
-//!   events, number of recurring events, recurrence steps and instances are
-//!   all capped (see the `MAX_*` constants), and the nesting check runs
-//!   *before* the recursive parser sees the text, so a crafted file cannot
-//!   overflow the stack or keep a worker busy for minutes.
+//!   events, number of recurring events, rules per event, how densely a rule
+//!   repeats, recurrence steps, instances, the length of an event and the
+//!   time spent are all capped (see the `MAX_*` constants), and the nesting
+//!   check runs *before* the recursive parser sees the text, so a crafted
+//!   file cannot overflow the stack, fill the memory or keep a worker busy.
+//! - Every busy time is clipped to the window and overlapping ones are
+//!   merged, so what the caller stores is bounded by the window, not by the
+//!   file: an event from year 1 to 9999 must never become millions of rows.
 //! - Never guess a time zone silently: an unknown `TZID` is an error naming
 //!   the event. Floating times and all-day dates are, by RFC 5545, in the
 //!   calendar owner's zone, which is why the caller must pass `local_tz`.
@@ -34,8 +40,7 @@ pub const MAX_ICS_BYTES: usize = 10 * 1024 * 1024;
 pub const MAX_EVENTS: usize = 5_000;
 /// Most `VEVENT`s with an `RRULE`. A rule that can never match (e.g. 30
 /// February) costs the `rrule` crate up to 100,000 idle loops, about 30 ms
-/// in a release build, so a hostile file at this cap keeps a core busy for
-/// about half a minute: run imports on a blocking thread with a timeout.
+/// in a release build, which is why [`MAX_EXPANSION_TIME`] also applies.
 pub const MAX_RECURRING_EVENTS: usize = 1_000;
 /// Most busy instances returned for one window.
 pub const MAX_INSTANCES: usize = 20_000;
@@ -45,6 +50,27 @@ pub const MAX_INSTANCES: usize = 20_000;
 pub const MAX_RECURRENCE_STEPS: usize = 1_000_000;
 /// Deepest `BEGIN:` nesting (VCALENDAR > VEVENT > VALARM is 3).
 const MAX_NESTING: usize = 8;
+/// Longest event, in days. Real absences are long (a six-week holiday, a
+/// sabbatical, a year of parental leave) and must block every one of their
+/// days, so the bound is a year, not a month. A longer event is refused with
+/// its UID rather than cut short: cutting would silently make the mediator
+/// bookable during an absence they entered, and an event of more than a
+/// year is nearly always a mistyped year or a hostile file.
+pub const MAX_EVENT_DAYS: i64 = 366;
+/// Most `RRULE`s in one event. RFC 5545 says an event SHOULD have one; each
+/// more is another iterator stepped for every instance.
+pub const MAX_RULES_PER_EVENT: usize = 4;
+/// Most instances one period of a rule may make (a year of a `YEARLY` rule,
+/// a month of a `MONTHLY` one…), estimated from its `BY…` parts. The
+/// `rrule` crate builds a whole period in memory before yielding any of it:
+/// `FREQ=YEARLY` with every hour, minute and second is 31 million instances
+/// at once, about a gigabyte.
+pub const MAX_PERIOD_INSTANCES: usize = 3_000;
+/// Longest time one import may spend parsing and expanding. A rule that can
+/// never match (30 February) costs the `rrule` crate up to 100,000 idle
+/// loops before it gives up, and a file may hold a thousand of them: that
+/// would be half a minute of a core per upload without this bound.
+pub const MAX_EXPANSION_TIME: std::time::Duration = std::time::Duration::from_millis(500);
 
 /// A time the mediator is not available: `[start, end)`, in UTC.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -77,10 +103,26 @@ pub enum ImportError {
     UnknownTimeZone { uid: String, tzid: String },
     #[error("event {uid:?}: {reason}")]
     InvalidEvent { uid: String, reason: String },
+    #[error("event {uid:?} lasts {days} days; an event may last at most {limit} days")]
+    EventTooLong { uid: String, days: i64, limit: i64 },
+    #[error("event {uid:?} has more than {limit} RRULEs")]
+    TooManyRules { uid: String, limit: usize },
+    #[error(
+        "event {uid:?} repeats too densely ({reason}); repeat at most hourly, with at most {limit} times in one period of the rule"
+    )]
+    RuleTooDense {
+        uid: String,
+        reason: String,
+        limit: usize,
+    },
+    #[error(
+        "the calendar took longer than {limit_ms} ms to read; it has too many or too unusual recurring events"
+    )]
+    TooSlow { limit_ms: u128 },
 }
 
-/// The busy times of `ics` that overlap `[window_start, window_end)`, sorted
-/// by start, each whole (not cut at the window's edges), duplicates removed.
+/// The busy times of `ics` inside `[window_start, window_end)`: cut at the
+/// window's edges, overlapping and touching ones merged, sorted by start.
 ///
 /// Transparent (`TRANSP:TRANSPARENT`) and cancelled (`STATUS:CANCELLED`)
 /// events block nothing. Floating times and all-day dates are read in
@@ -107,6 +149,10 @@ struct Limits {
     recurring_events: usize,
     instances: usize,
     recurrence_steps: usize,
+    event_days: i64,
+    rules_per_event: usize,
+    period_instances: usize,
+    time: std::time::Duration,
 }
 
 const LIMITS: Limits = Limits {
@@ -115,6 +161,10 @@ const LIMITS: Limits = Limits {
     recurring_events: MAX_RECURRING_EVENTS,
     instances: MAX_INSTANCES,
     recurrence_steps: MAX_RECURRENCE_STEPS,
+    event_days: MAX_EVENT_DAYS,
+    rules_per_event: MAX_RULES_PER_EVENT,
+    period_instances: MAX_PERIOD_INSTANCES,
+    time: MAX_EXPANSION_TIME,
 };
 
 #[derive(Debug, Clone, Copy)]
@@ -129,6 +179,7 @@ fn import(
     local_tz: Tz,
     limits: &Limits,
 ) -> Result<Vec<BusyBlock>, ImportError> {
+    let deadline = std::time::Instant::now() + limits.time;
     if ics.len() > limits.bytes {
         return Err(ImportError::TooLarge {
             size: ics.len(),
@@ -175,6 +226,7 @@ fn import(
         window,
         local_tz,
         limits,
+        deadline,
         steps: 0,
         blocks: Vec::new(),
     };
@@ -182,6 +234,7 @@ fn import(
         if !event.blocks {
             continue;
         }
+        expansion.in_time()?;
         if event.recurrence_id.is_some() {
             // The override's own DTSTART/DTEND apply; its RRULE, if any, is
             // ignored as RFC 5545 has overrides describe a single instance.
@@ -195,10 +248,21 @@ fn import(
         }
     }
 
-    let mut blocks = expansion.blocks;
+    Ok(merge(expansion.blocks))
+}
+
+/// Sorts blocks and merges those that overlap or touch, so that many long
+/// events over the same days cost no more than the days themselves.
+fn merge(mut blocks: Vec<BusyBlock>) -> Vec<BusyBlock> {
     blocks.sort_unstable();
-    blocks.dedup();
-    Ok(blocks)
+    let mut merged: Vec<BusyBlock> = Vec::with_capacity(blocks.len());
+    for block in blocks {
+        match merged.last_mut() {
+            Some(last) if block.start <= last.end => last.end = last.end.max(block.end),
+            _ => merged.push(block),
+        }
+    }
+    merged
 }
 
 // ---------------------------------------------------------------------------
@@ -796,22 +860,44 @@ struct Expansion<'l> {
     window: Window,
     local_tz: Tz,
     limits: &'l Limits,
+    deadline: std::time::Instant,
     steps: usize,
     blocks: Vec<BusyBlock>,
 }
 
 impl Expansion<'_> {
-    fn push(&mut self, start: DateTime<Utc>, end: DateTime<Utc>) -> Result<(), ImportError> {
+    /// Adds one instance of `event`, cut to the window. Only instances that
+    /// reach into the window are held to the length bound: an odd event
+    /// years ago, never read, should not stop a calendar from importing.
+    fn push(
+        &mut self,
+        event: &Vevent,
+        start: DateTime<Utc>,
+        end: DateTime<Utc>,
+    ) -> Result<(), ImportError> {
         // Zero-length events (a timed DTSTART alone) block nothing.
         if end <= start || start >= self.window.end || end <= self.window.start {
             return Ok(());
+        }
+        // An hour of slack: a day of a whole-day event can be 25 hours long
+        // where the clocks go back.
+        let longest = TimeDelta::days(self.limits.event_days) + TimeDelta::hours(1);
+        if end - start > longest {
+            return Err(ImportError::EventTooLong {
+                uid: label(&event.uid),
+                days: (end - start).num_days(),
+                limit: self.limits.event_days,
+            });
         }
         if self.blocks.len() >= self.limits.instances {
             return Err(ImportError::TooManyInstances {
                 limit: self.limits.instances,
             });
         }
-        self.blocks.push(BusyBlock { start, end });
+        self.blocks.push(BusyBlock {
+            start: start.max(self.window.start),
+            end: end.min(self.window.end),
+        });
         Ok(())
     }
 
@@ -820,6 +906,17 @@ impl Expansion<'_> {
         if self.steps > self.limits.recurrence_steps {
             return Err(ImportError::RecurrenceTooLong {
                 limit: self.limits.recurrence_steps,
+            });
+        }
+        self.in_time()
+    }
+
+    /// Reading the monotonic clock costs tens of nanoseconds, against
+    /// microseconds for a step of a rule, so it is read at every step.
+    fn in_time(&self) -> Result<(), ImportError> {
+        if std::time::Instant::now() > self.deadline {
+            return Err(ImportError::TooSlow {
+                limit_ms: self.limits.time.as_millis(),
             });
         }
         Ok(())
@@ -895,7 +992,7 @@ impl Expansion<'_> {
     fn single(&mut self, event: &Vevent) -> Result<(), ImportError> {
         let series = self.series(event)?;
         if let Some((start, end)) = self.instance(Self::first(series), event.length) {
-            self.push(start, end)?;
+            self.push(event, start, end)?;
         }
         Ok(())
     }
@@ -922,7 +1019,7 @@ impl Expansion<'_> {
                     continue;
                 }
                 if let Some((start, end)) = self.instance(at, length) {
-                    self.push(start, end)?;
+                    self.push(event, start, end)?;
                 }
             }
         }
@@ -933,7 +1030,7 @@ impl Expansion<'_> {
             if !excluded.contains(&at.key())
                 && let Some((start, end)) = self.instance(at, event.length)
             {
-                self.push(start, end)?;
+                self.push(event, start, end)?;
             }
             return Ok(());
         }
@@ -977,7 +1074,7 @@ impl Expansion<'_> {
             if excluded.contains(&key) {
                 continue;
             }
-            self.push(start, end)?;
+            self.push(event, start, end)?;
         }
         Ok(())
     }
@@ -1006,11 +1103,18 @@ impl Expansion<'_> {
         // `limit()` makes `rrule` give up on a rule that can never match
         // (30 February) after 100,000 idle loops instead of spinning forever.
         let mut set = rrule::RRuleSet::new(dt_start).rdate(dt_start).limit();
+        if event.rrules.len() > self.limits.rules_per_event {
+            return Err(ImportError::TooManyRules {
+                uid: label(&event.uid),
+                limit: self.limits.rules_per_event,
+            });
+        }
         for value in &event.rrules {
             let (rule, until) = split_until(value);
             let parsed: rrule::RRule<rrule::Unvalidated> = rule
                 .parse()
                 .map_err(|e| invalid(format!("RRULE {:?}: {e}", short(value))))?;
+            self.check_density(event, &parsed)?;
             let parsed = match until {
                 None => parsed,
                 Some(until) => {
@@ -1037,6 +1141,45 @@ impl Expansion<'_> {
             }
         }
         Ok(set)
+    }
+
+    /// Refuses a rule that repeats more often than hourly, or whose one
+    /// period (a year of a yearly rule, a day of a daily one) may hold more
+    /// than `limits.period_instances` instances: the `rrule` crate builds a
+    /// whole period in memory at once. The estimate takes every day of the
+    /// period, which over-counts a rule that also narrows the days; such a
+    /// rule with many times a day is not a busy calendar anyway.
+    fn check_density<S>(&self, event: &Vevent, rule: &rrule::RRule<S>) -> Result<(), ImportError> {
+        use rrule::Frequency;
+        let refuse = |reason: String| ImportError::RuleTooDense {
+            uid: label(&event.uid),
+            reason,
+            limit: self.limits.period_instances,
+        };
+        let count = |len: usize| len.max(1);
+        let (hours, minutes, seconds) = (
+            count(rule.get_by_hour().len()),
+            count(rule.get_by_minute().len()),
+            count(rule.get_by_second().len()),
+        );
+        let (days, times) = match rule.get_freq() {
+            Frequency::Yearly => (366, hours * minutes * seconds),
+            Frequency::Monthly => (31, hours * minutes * seconds),
+            Frequency::Weekly => (7, hours * minutes * seconds),
+            Frequency::Daily => (1, hours * minutes * seconds),
+            Frequency::Hourly => (1, minutes * seconds),
+            freq @ (Frequency::Minutely | Frequency::Secondly) => {
+                return Err(refuse(format!("FREQ={freq}")));
+            }
+        };
+        let per_period = days * times;
+        if per_period > self.limits.period_instances {
+            return Err(refuse(format!(
+                "up to {per_period} times in one period of FREQ={}",
+                rule.get_freq()
+            )));
+        }
+        Ok(())
     }
 
     /// UNTIL as an instant the `rrule` crate accepts. RFC 5545 wants UTC
@@ -1711,7 +1854,7 @@ END:VEVENT";
     }
 
     #[test]
-    fn an_event_overlapping_the_window_start_is_returned_whole_and_sorted() {
+    fn an_event_overlapping_the_window_start_is_cut_at_it_and_sorted() {
         let body = "BEGIN:VEVENT
 UID:late
 DTSTART:20240920T080000Z
@@ -1738,7 +1881,7 @@ END:VEVENT";
         assert_eq!(
             blocks,
             vec![
-                block(utc(2024, 8, 31, 22, 0), utc(2024, 9, 1, 2, 0)),
+                block(utc(2024, 9, 1, 0, 0), utc(2024, 9, 1, 2, 0)),
                 block(utc(2024, 9, 20, 8, 0), utc(2024, 9, 20, 9, 0)),
             ]
         );
@@ -1866,6 +2009,10 @@ END:VEVENT\r\nEND:VCALENDAR\r\n";
             recurring_events: 2,
             instances: 10,
             recurrence_steps: 1_000,
+            event_days: 366,
+            rules_per_event: 2,
+            period_instances: 100,
+            time: std::time::Duration::from_secs(60),
         }
     }
 
@@ -1954,5 +2101,189 @@ END:VEVENT";
         let blocks = september(&body).expect("imports");
 
         assert_eq!(blocks.len(), 1);
+    }
+
+    #[test]
+    fn an_event_from_year_1_to_9999_is_refused_naming_it() {
+        let body = "BEGIN:VEVENT\nUID:forever\nDTSTART:00010101T000000Z\nDTEND:99991231T000000Z\nEND:VEVENT";
+
+        let error = september(body).expect_err("refused");
+
+        assert!(
+            matches!(&error, ImportError::EventTooLong { uid, limit: 366, .. } if uid == "forever"),
+            "{error:?}"
+        );
+        assert!(error.to_string().contains("\"forever\""), "{error}");
+    }
+
+    #[test]
+    fn a_six_week_holiday_blocks_every_day_of_it_inside_the_window() {
+        // 19 August to 30 September inclusive, all day, in Almaty (UTC+5).
+        let body = "BEGIN:VEVENT\nUID:holiday\nDTSTART;VALUE=DATE:20240819\nDTEND;VALUE=DATE:20240930\nEND:VEVENT";
+
+        let blocks = september(body).expect("imports");
+
+        assert_eq!(
+            blocks,
+            vec![block(utc(2024, 9, 1, 0, 0), utc(2024, 9, 29, 19, 0))]
+        );
+    }
+
+    #[test]
+    fn a_year_long_leave_is_accepted_and_cut_at_both_ends_of_the_window() {
+        let body =
+            "BEGIN:VEVENT\nUID:leave\nDTSTART;VALUE=DATE:20240301\nDURATION:P366D\nEND:VEVENT";
+
+        let blocks = september(body).expect("imports");
+
+        assert_eq!(
+            blocks,
+            vec![block(utc(2024, 9, 1, 0, 0), utc(2024, 10, 1, 0, 0))]
+        );
+    }
+
+    #[test]
+    fn an_over_long_event_that_misses_the_window_does_not_stop_the_import() {
+        let body =
+            "BEGIN:VEVENT\nUID:old\nDTSTART:20000101T000000Z\nDTEND:20100101T000000Z\nEND:VEVENT
+BEGIN:VEVENT\nUID:today\nDTSTART:20240910T080000Z\nDTEND:20240910T090000Z\nEND:VEVENT";
+
+        let blocks = september(body).expect("imports");
+
+        assert_eq!(starts(&blocks), vec![utc(2024, 9, 10, 8, 0)]);
+    }
+
+    #[test]
+    fn overlapping_and_touching_busy_times_become_one() {
+        let body =
+            "BEGIN:VEVENT\nUID:a\nDTSTART:20240910T080000Z\nDTEND:20240910T100000Z\nEND:VEVENT
+BEGIN:VEVENT\nUID:b\nDTSTART:20240910T090000Z\nDTEND:20240910T110000Z\nEND:VEVENT
+BEGIN:VEVENT\nUID:c\nDTSTART:20240910T110000Z\nDTEND:20240910T120000Z\nEND:VEVENT
+BEGIN:VEVENT\nUID:d\nDTSTART:20240910T130000Z\nDTEND:20240910T140000Z\nEND:VEVENT";
+
+        let blocks = september(body).expect("imports");
+
+        assert_eq!(
+            blocks,
+            vec![
+                block(utc(2024, 9, 10, 8, 0), utc(2024, 9, 10, 12, 0)),
+                block(utc(2024, 9, 10, 13, 0), utc(2024, 9, 10, 14, 0)),
+            ]
+        );
+    }
+
+    #[test]
+    fn many_long_events_over_the_same_days_cost_no_more_than_the_days() {
+        let body: String = (0..300)
+            .map(|i| {
+                format!(
+                    "BEGIN:VEVENT\nUID:long-{i}\nDTSTART:20240801T0000{:02}Z\nDURATION:P300D\nEND:VEVENT\n",
+                    i % 60
+                )
+            })
+            .collect();
+
+        let blocks = september(&body).expect("imports");
+
+        assert_eq!(
+            blocks,
+            vec![block(utc(2024, 9, 1, 0, 0), utc(2024, 10, 1, 0, 0))]
+        );
+    }
+
+    #[test]
+    fn rules_repeating_more_often_than_hourly_are_refused_naming_the_event() {
+        for freq in ["SECONDLY", "MINUTELY"] {
+            let body = format!(
+                "BEGIN:VEVENT\nUID:{freq}\nDTSTART:20240910T080000Z\nDURATION:PT1S\nRRULE:FREQ={freq};COUNT=2\nEND:VEVENT"
+            );
+
+            let error = september(&body).expect_err("refused");
+
+            assert!(
+                matches!(&error, ImportError::RuleTooDense { uid, .. } if uid == freq),
+                "{error:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_rule_packing_too_many_times_into_one_period_is_refused_before_expanding() {
+        let all = |n: u32| (0..n).map(|v| v.to_string()).collect::<Vec<_>>().join(",");
+        let body = format!(
+            "BEGIN:VEVENT\nUID:dense\nDTSTART:20240101T000000Z\nDURATION:PT1S\n\
+             RRULE:FREQ=YEARLY;BYHOUR={};BYMINUTE={};BYSECOND={}\nEND:VEVENT",
+            all(24),
+            all(60),
+            all(60)
+        );
+
+        let error = september(&body).expect_err("refused");
+
+        assert!(
+            matches!(&error, ImportError::RuleTooDense { uid, limit: MAX_PERIOD_INSTANCES, .. } if uid == "dense"),
+            "{error:?}"
+        );
+    }
+
+    #[test]
+    fn a_few_times_a_day_or_an_hourly_rule_is_not_too_dense() {
+        let body = "BEGIN:VEVENT\nUID:twice\nDTSTART:20240910T040000Z\nDURATION:PT30M\nRRULE:FREQ=DAILY;BYHOUR=4,9;COUNT=4\nEND:VEVENT
+BEGIN:VEVENT\nUID:hourly\nDTSTART:20240920T040000Z\nDURATION:PT15M\nRRULE:FREQ=HOURLY;COUNT=3\nEND:VEVENT";
+
+        let blocks = september(body).expect("imports");
+
+        assert_eq!(blocks.len(), 7);
+    }
+
+    #[test]
+    fn an_event_with_too_many_rules_is_refused_naming_it() {
+        let body = "BEGIN:VEVENT\nUID:rules\nDTSTART:20240910T080000Z\nDTEND:20240910T090000Z
+RRULE:FREQ=DAILY;COUNT=2\nRRULE:FREQ=WEEKLY;COUNT=2\nRRULE:FREQ=MONTHLY;COUNT=2\nEND:VEVENT";
+
+        assert_eq!(
+            import_small(body),
+            Err(ImportError::TooManyRules {
+                uid: "rules".to_owned(),
+                limit: 2
+            })
+        );
+    }
+
+    #[test]
+    fn an_import_over_its_time_budget_is_refused() {
+        let limits = Limits {
+            time: std::time::Duration::ZERO,
+            ..LIMITS
+        };
+        let window = Window {
+            start: utc(2024, 9, 1, 0, 0),
+            end: utc(2024, 10, 1, 0, 0),
+        };
+        let body = "BEGIN:VEVENT\nUID:d\nDTSTART:20240901T080000Z\nDTEND:20240901T090000Z\nRRULE:FREQ=DAILY\nEND:VEVENT";
+
+        assert_eq!(
+            import(&calendar(body), window, Almaty, &limits),
+            Err(ImportError::TooSlow { limit_ms: 0 })
+        );
+    }
+
+    #[test]
+    fn a_thousand_rules_that_never_match_stop_at_the_time_budget() {
+        let body: String = (0..MAX_RECURRING_EVENTS)
+            .map(|i| {
+                format!(
+                    "BEGIN:VEVENT\nUID:never-{i}\nDTSTART:20240101T080000Z\nDURATION:PT1H\n\
+                     RRULE:FREQ=DAILY;BYMONTH=2;BYMONTHDAY=30\nEND:VEVENT\n"
+                )
+            })
+            .collect();
+
+        assert_eq!(
+            september(&body),
+            Err(ImportError::TooSlow {
+                limit_ms: MAX_EXPANSION_TIME.as_millis()
+            })
+        );
     }
 }

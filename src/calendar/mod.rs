@@ -1,6 +1,6 @@
 //! iCalendar in and out: the mediator's subscribable feed ([`feed`]), busy
 //! times imported from the mediator's own calendar ([`import`], fetched by
-//! [`fetch`]), the
+//! [`fetch`] only from where [`destination`] allows), the
 //! invitation each recipient of a session gets by email ([`itip`]), and the
 //! text cleaning every outgoing iCalendar object needs ([`text`]).
 //!
@@ -11,6 +11,7 @@
 //! writes CR, LF and `"` in parameters raw and a line break injects a
 //! property.
 
+pub mod destination;
 pub mod feed;
 pub mod fetch;
 pub mod import;

@@ -18,7 +18,6 @@ use super::auth::{Admin, Auth};
 use super::extract::{ApiJson, ApiPath, ApiQuery, parse_json};
 use super::list::ListResponse;
 use super::response::created;
-use crate::calendar::fetch::fetch_ics;
 use crate::domain::iin::IinBin;
 use crate::domain::mediator::{
     MediatorKind, MediatorStatus, Specialty, TimeOffSpan, parse_max_active_cases,
@@ -597,7 +596,8 @@ async fn add_conflict(
 
 #[derive(Deserialize, ToSchema)]
 pub struct ExternalCalendarUrl {
-    /// An `https://` (or `http://`) address of an `.ics` calendar.
+    /// An `https://` address (port 443, public server) of an `.ics`
+    /// calendar, or one on an origin the installation allows.
     pub ics_url: String,
 }
 
@@ -611,7 +611,8 @@ pub struct ExternalCalendarResult {
 /// Sets the mediator's own calendar as a source of busy times: either
 /// `{ics_url}` as JSON (fetched now and refreshed on schedule) or an uploaded
 /// `text/calendar` body. A calendar that cannot be read is a 422 and keeps
-/// the busy times already known.
+/// the busy times already known; a URL that cannot be fetched, for whatever
+/// reason, is always the same 422 and is not stored.
 #[utoipa::path(put, path = "/api/v1/mediators/{id}/external-calendar", tag = "mediators",
     params(("id" = Uuid, Path)),
     request_body(content((ExternalCalendarUrl = "application/json"), (String = "text/calendar"))),
@@ -639,21 +640,14 @@ async fn put_external_calendar(
         (text, None, "upload")
     } else if content_type.starts_with("application/json") {
         let req: ExternalCalendarUrl = parse_json(&body)?;
-        let url = url::Url::parse(req.ics_url.trim())
-            .ok()
-            .filter(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some())
-            .ok_or_else(|| AppError::field("ics_url", "must be an http(s) URL"))?;
-        let fetched = fetch_ics(
-            &state.http_client,
-            url.as_str(),
-            state.settings.external_calendar_max_bytes,
-        )
-        .await;
-        match fetched {
-            Ok(text) => (text, Some(url.to_string()), "url"),
-            Err(message) => {
-                busy::record_error(&state.db, id, Some(url.to_string()), &message).await?;
-                return Err(AppError::field("ics_url", message));
+        match state.calendar_fetcher.fetch(&req.ics_url).await {
+            Ok((url, text)) => (text, Some(url.to_string()), "url"),
+            Err(failed) => {
+                // Recorded only if this is the stored address, compared as stored.
+                let raw = req.ics_url.trim();
+                let url = url::Url::parse(raw).map_or_else(|_| raw.to_owned(), String::from);
+                busy::record_error(&state.db, id, Some(&url), &failed.to_string()).await?;
+                return Err(AppError::field("ics_url", failed.to_string()));
             }
         }
     } else {

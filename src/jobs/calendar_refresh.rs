@@ -7,8 +7,7 @@ use crate::state::AppState;
 
 pub async fn run(state: &AppState) -> AppResult<()> {
     let (refreshed, failed) =
-        services::availability::busy::refresh_all(&state.db, &state.http_client, &state.settings)
-            .await?;
+        services::availability::busy::refresh_all(&state.db, &state.calendar_fetcher).await?;
     tracing::info!(refreshed, failed, "external calendars refreshed");
     Ok(())
 }

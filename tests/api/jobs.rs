@@ -156,7 +156,15 @@ async fn only_one_of_several_instances_gets_a_jobs_lease() {
 
 #[tokio::test]
 async fn the_refresh_job_follows_the_calendar_and_keeps_the_last_good_blocks_when_it_fails() {
-    let app = spawn_app().await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    // The calendar server is on loopback, which only an allowed origin may be.
+    let app = spawn_app_with(|s| {
+        s.external_calendar_allowed_origins = vec![format!("http://127.0.0.1:{port}")];
+    })
+    .await;
     let court = app.create_court("REF-1").await;
     let mediator = mediator_certified_until(
         &app,
@@ -173,10 +181,6 @@ async fn the_refresh_job_follows_the_calendar_and_keeps_the_last_good_blocks_whe
     };
     let calendar = std::sync::Arc::new(std::sync::Mutex::new(one_event("20270104")));
     let served = calendar.clone();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let port = listener.local_addr().expect("addr").port();
     let server = tokio::spawn(async move {
         let router = axum::Router::new().route(
             "/c.ics",
@@ -216,13 +220,9 @@ async fn the_refresh_job_follows_the_calendar_and_keeps_the_last_good_blocks_whe
     let state = AppState::new(app.db.clone(), app.settings.clone()).expect("state");
     *calendar.lock().expect("lock") = one_event("20270111");
     assert_eq!(
-        kelisim::services::availability::busy::refresh_all(
-            &state.db,
-            &state.http_client,
-            &state.settings,
-        )
-        .await
-        .expect("job"),
+        kelisim::services::availability::busy::refresh_all(&state.db, &state.calendar_fetcher)
+            .await
+            .expect("job"),
         (1, 0)
     );
     assert_eq!(blocks(&app).await, ["2027-01-11T05:00:00+00:00"]);
@@ -230,13 +230,9 @@ async fn the_refresh_job_follows_the_calendar_and_keeps_the_last_good_blocks_whe
     server.abort();
     let _ = server.await;
     assert_eq!(
-        kelisim::services::availability::busy::refresh_all(
-            &state.db,
-            &state.http_client,
-            &state.settings,
-        )
-        .await
-        .expect("job"),
+        kelisim::services::availability::busy::refresh_all(&state.db, &state.calendar_fetcher)
+            .await
+            .expect("job"),
         (0, 1)
     );
     assert_eq!(

@@ -6,6 +6,8 @@
 mod common;
 
 mod auth;
+mod calendar_limits;
+mod calendar_urls;
 mod cases;
 mod cli;
 mod courts;

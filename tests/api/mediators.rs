@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use crate::common::ical::Calendar;
-use crate::common::{TestApp, error_fields, problem, spawn_app};
+use crate::common::{TestApp, error_fields, problem, spawn_app, spawn_app_with};
 
 fn utc(y: i32, mo: u32, d: u32, h: u32, mi: u32) -> DateTime<Utc> {
     Utc.with_ymd_and_hms(y, mo, d, h, mi, 0)
@@ -449,14 +449,18 @@ async fn an_imported_weekly_busy_event_with_one_exdate_removes_exactly_its_slots
 
 #[tokio::test]
 async fn a_broken_calendar_url_keeps_the_last_good_busy_times_and_shows_the_error() {
-    let app = spawn_app().await;
-    let (_, mediator, token) = court_and_mediator(&app, "KZ-0700").await;
-    set_monday_mornings(&app, mediator, &token).await;
-    // Serve the calendar from a little local server, then take it away.
+    // Serve the calendar from a little local server, then take it away. It
+    // is on loopback, which only an allowed origin may be.
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
     let port = listener.local_addr().expect("addr").port();
+    let app = spawn_app_with(|s| {
+        s.external_calendar_allowed_origins = vec![format!("http://127.0.0.1:{port}")];
+    })
+    .await;
+    let (_, mediator, token) = court_and_mediator(&app, "KZ-0700").await;
+    set_monday_mornings(&app, mediator, &token).await;
     let server = tokio::spawn(async move {
         let router = axum::Router::new().route(
             "/cal.ics",

@@ -1,8 +1,12 @@
 //! Busy blocks imported from a mediator's own calendar (an ICS URL fetched
 //! now and on schedule, or an uploaded file), with recurrences expanded.
 //!
-//! Rule: a calendar that cannot be read changes nothing: the last good
-//! blocks stay, and the error is recorded for the mediator to see.
+//! Rules: a calendar that cannot be read changes nothing: the last good
+//! blocks stay, and the error is recorded for the mediator to see. A URL is
+//! stored only once a calendar was fetched and read from it. Calendars are
+//! read only through [`expand`], which bounds how many are read at once.
+
+use std::sync::{Arc, LazyLock};
 
 use chrono::Duration;
 use sea_orm::sea_query::Expr;
@@ -10,9 +14,8 @@ use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
 use uuid::Uuid;
 
 use super::touch;
-use crate::calendar::fetch::fetch_ics;
+use crate::calendar::fetch::CalendarFetcher;
 use crate::calendar::import::{self, BusyBlock};
-use crate::config::Settings;
 use crate::db::{begin_write, new_id, now};
 use crate::domain::TimeZoneName;
 use crate::domain::slots::Interval;
@@ -26,8 +29,9 @@ pub const LONGEST_BUSY_PIECE: Duration = Duration::days(1);
 pub const BUSY_HORIZON_DAYS: i64 = 400;
 
 /// Replaces a mediator's busy blocks with those of `ics`, expanded from a
-/// week ago to [`BUSY_HORIZON_DAYS`] ahead. A calendar that cannot be read
-/// changes nothing and is reported as the error.
+/// week ago to [`BUSY_HORIZON_DAYS`] ahead, and stores `url` as the
+/// calendar's address. A calendar that cannot be read changes nothing and
+/// is reported as the error (see [`record_error`] for where it is kept).
 pub async fn import(
     db: &DatabaseConnection,
     mediator_id: Uuid,
@@ -42,14 +46,11 @@ pub async fn import(
         at - Duration::days(7),
         at + Duration::days(BUSY_HORIZON_DAYS),
     );
-    // Expanding recurrences is CPU work that a hostile file can make long.
-    let parsed = tokio::task::spawn_blocking(move || import::busy_blocks(&ics, from, to, tz))
-        .await
-        .map_err(|e| AppError::internal("expanding a calendar", e))?;
+    let parsed = expand(ics, from, to, tz).await?;
     let blocks = match parsed {
         Ok(b) => split_into_days(b),
         Err(e) => {
-            record_error(db, mediator_id, url, &e.to_string()).await?;
+            record_error(db, mediator_id, url.as_deref(), &e.to_string()).await?;
             return Err(AppError::field("calendar", e.to_string()));
         }
     };
@@ -92,7 +93,49 @@ pub async fn import(
     Ok(blocks.len())
 }
 
+/// Calendars read at the same time: half the cores, at least one, so that
+/// uploads of hostile files queue here instead of taking every core from
+/// the requests and jobs of everyone else.
+static EXPANSIONS: LazyLock<Arc<tokio::sync::Semaphore>> = LazyLock::new(|| {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    Arc::new(tokio::sync::Semaphore::new((cores / 2).max(1)))
+});
+
+/// How long a calendar waits for its turn before the request is answered
+/// "try again": several times the time one calendar may take
+/// ([`import::MAX_EXPANSION_TIME`]).
+const EXPANSION_QUEUE_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Parses and expands a calendar on a blocking thread, one of a bounded
+/// number at once. The import stops itself after
+/// [`import::MAX_EXPANSION_TIME`]; the permit is held by the thread, so a
+/// caller that gives up early does not let another expansion start while
+/// this one still runs.
+async fn expand(
+    ics: String,
+    from: chrono::DateTime<chrono::Utc>,
+    to: chrono::DateTime<chrono::Utc>,
+    tz: chrono_tz::Tz,
+) -> AppResult<Result<Vec<BusyBlock>, import::ImportError>> {
+    let permit = tokio::time::timeout(EXPANSION_QUEUE_WAIT, EXPANSIONS.clone().acquire_owned())
+        .await
+        .map_err(|_| {
+            AppError::Unavailable(
+                "too many calendars are being read right now; try again in a minute".into(),
+            )
+        })?
+        .map_err(|e| AppError::internal("waiting to read a calendar", e))?;
+    tokio::task::spawn_blocking(move || {
+        let _permit = permit;
+        import::busy_blocks(&ics, from, to, tz)
+    })
+    .await
+    .map_err(|e| AppError::internal("expanding a calendar", e))
+}
+
 /// Cuts blocks longer than [`LONGEST_BUSY_PIECE`] into consecutive pieces.
+/// The blocks come clipped to the import window and merged, so this makes
+/// at most about one piece per day of the window plus one per event.
 fn split_into_days(blocks: Vec<BusyBlock>) -> Vec<Interval> {
     let mut out = Vec::with_capacity(blocks.len());
     for b in blocks {
@@ -106,25 +149,22 @@ fn split_into_days(blocks: Vec<BusyBlock>) -> Vec<Interval> {
     out
 }
 
-/// Keeps the last good busy blocks and records why the newest fetch failed,
-/// so the mediator sees it.
+/// Keeps the last good busy blocks and records why the newest read failed,
+/// so the mediator sees it. A failure of a calendar fetched from `url` is
+/// the stored calendar's only when `url` is the stored address: a new URL
+/// that fails is not stored, and leaves the stored calendar's state alone.
 pub async fn record_error(
     db: &DatabaseConnection,
     mediator_id: Uuid,
-    url: Option<String>,
+    url: Option<&str>,
     error: &str,
 ) -> AppResult<()> {
-    let mut update = entity::mediators::Entity::update_many()
-        .col_expr(
-            entity::mediators::Column::ExternalCalendarError,
-            Expr::value(error.to_owned()),
-        )
-        .filter(entity::mediators::Column::Id.eq(mediator_id));
+    use entity::mediators::{Column, Entity};
+    let mut update = Entity::update_many()
+        .col_expr(Column::ExternalCalendarError, Expr::value(error.to_owned()))
+        .filter(Column::Id.eq(mediator_id));
     if let Some(url) = url {
-        update = update.col_expr(
-            entity::mediators::Column::ExternalCalendarUrl,
-            Expr::value(url),
-        );
+        update = update.filter(Column::ExternalCalendarUrl.eq(url));
     }
     update.exec(db).await?;
     Ok(())
@@ -135,8 +175,7 @@ pub async fn record_error(
 /// error for the mediator to see. Returns (refreshed, failed).
 pub async fn refresh_all(
     db: &DatabaseConnection,
-    client: &reqwest::Client,
-    settings: &Settings,
+    fetcher: &CalendarFetcher,
 ) -> AppResult<(usize, usize)> {
     let with_url = entity::mediators::Entity::find()
         .filter(entity::mediators::Column::ExternalCalendarUrl.is_not_null())
@@ -147,13 +186,13 @@ pub async fn refresh_all(
         let Some(url) = m.external_calendar_url.clone() else {
             continue;
         };
-        let outcome = match fetch_ics(client, &url, settings.external_calendar_max_bytes).await {
-            Ok(text) => import(db, m.id, &m.timezone, text, "url", Some(url))
+        let outcome = match fetcher.fetch(&url).await {
+            Ok((_, text)) => import(db, m.id, &m.timezone, text, "url", Some(url))
                 .await
                 .map(|_| ()),
-            Err(message) => {
-                record_error(db, m.id, None, &message).await?;
-                Err(AppError::field("ics_url", message))
+            Err(failed) => {
+                record_error(db, m.id, Some(&url), &failed.to_string()).await?;
+                Err(AppError::field("ics_url", failed.to_string()))
             }
         };
         match outcome {
