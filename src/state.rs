@@ -35,7 +35,11 @@ impl AppState {
             Duration::from_secs(settings.login_window_seconds),
         ));
         let settings_auth_cache = settings.auth_cache_seconds;
-        let calendar_fetcher = CalendarFetcher::new(&settings)?;
+        let calendar_fetcher = CalendarFetcher::new(
+            &settings.external_calendar_allowed_origins,
+            Duration::from_secs(settings.external_calendar_timeout_seconds),
+            settings.external_calendar_max_bytes,
+        )?;
         Ok(Self {
             db,
             settings: Arc::new(settings),

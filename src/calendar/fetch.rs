@@ -26,7 +26,6 @@ use anyhow::Context;
 use url::Url;
 
 use super::destination::{self, Destinations, Refused};
-use crate::config::Settings;
 
 /// Most redirects followed.
 const MAX_REDIRECTS: usize = 5;
@@ -47,14 +46,18 @@ pub struct CalendarFetcher {
 }
 
 impl CalendarFetcher {
-    /// The fetcher of the settings' timeout, size limit and allowed origins.
-    pub fn new(settings: &Settings) -> anyhow::Result<Self> {
+    /// A fetcher that gives up after `timeout`, reads at most `max_bytes`
+    /// and reaches public https servers plus `allowed_origins`.
+    pub fn new(
+        allowed_origins: &[String],
+        timeout: Duration,
+        max_bytes: usize,
+    ) -> anyhow::Result<Self> {
         let destinations = Arc::new(
-            Destinations::from_setting(&settings.external_calendar_allowed_origins)
+            Destinations::from_setting(allowed_origins)
                 .map_err(anyhow::Error::msg)
                 .context("external_calendar_allowed_origins")?,
         );
-        let timeout = Duration::from_secs(settings.external_calendar_timeout_seconds);
         let for_redirects = destinations.clone();
         let client = reqwest::Client::builder()
             .timeout(timeout)
@@ -80,7 +83,7 @@ impl CalendarFetcher {
         Ok(Self {
             client,
             destinations,
-            max_bytes: settings.external_calendar_max_bytes,
+            max_bytes,
         })
     }
 
