@@ -83,7 +83,7 @@ pub struct Invitation<'a> {
     pub attendee_name: &'a str,
     /// `NEEDS-ACTION` normally; `ACCEPTED`, `DECLINED`, `TENTATIVE` and
     /// `DELEGATED` are kept too, anything else becomes `NEEDS-ACTION`.
-    pub partstat: &'a str,
+    pub partstat: crate::domain::session::PartStat,
 }
 
 /// The invitation as iCalendar text: CRLF line ends, lines folded at 75
@@ -185,13 +185,13 @@ fn http_url(input: &str) -> Option<String> {
     (!out.contains(|c: char| c.is_whitespace() || c.is_control())).then(|| out.to_owned())
 }
 
-fn partstat(input: &str) -> PartStat {
-    match input.trim().to_ascii_uppercase().as_str() {
-        "ACCEPTED" => PartStat::Accepted,
-        "DECLINED" => PartStat::Declined,
-        "TENTATIVE" => PartStat::Tentative,
-        "DELEGATED" => PartStat::Delegated,
-        _ => PartStat::NeedsAction,
+fn partstat(answer: crate::domain::session::PartStat) -> PartStat {
+    use crate::domain::session::PartStat as Answer;
+    match answer {
+        Answer::NeedsAction => PartStat::NeedsAction,
+        Answer::Accepted => PartStat::Accepted,
+        Answer::Declined => PartStat::Declined,
+        Answer::Tentative => PartStat::Tentative,
     }
 }
 
@@ -221,7 +221,7 @@ mod tests {
             organizer_name: "Aigerim Seitova",
             attendee_email: "party@example.kz",
             attendee_name: "Nurlan Abenov",
-            partstat: "NEEDS-ACTION",
+            partstat: crate::domain::session::PartStat::NeedsAction,
         }
     }
 
@@ -410,14 +410,13 @@ mod tests {
     }
 
     #[test]
-    fn a_negative_sequence_is_written_as_zero_and_an_unknown_partstat_as_needs_action() {
+    fn a_negative_sequence_is_written_as_zero_and_each_answer_as_its_partstat() {
         let inv = Invitation {
             sequence: -3,
-            partstat: "maybe",
             ..request()
         };
         let accepted = Invitation {
-            partstat: "accepted",
+            partstat: crate::domain::session::PartStat::Accepted,
             ..request()
         };
 
@@ -557,12 +556,11 @@ mod tests {
     }
 
     #[test]
-    fn hostile_addresses_urls_and_partstats_cannot_add_a_property_or_a_parameter() {
+    fn hostile_addresses_and_urls_cannot_add_a_property_or_a_parameter() {
         let inv = Invitation {
             attendee_email: "party@example.kz\r\nATTENDEE:mailto:x@evil.kz",
             organizer_email: "no-reply@kelisim.example.kz\"; ROLE=CHAIR",
             url: Some("https://kelisim.example.kz/p/abc\r\nATTENDEE:mailto:y@evil.kz"),
-            partstat: "ACCEPTED;ROLE=CHAIR\r\nX-EVIL:1",
             ..request()
         };
 

@@ -228,7 +228,7 @@ mod tests {
             organizer_name: "Айгерім Сейітова",
             attendee_email: "party@example.kz",
             attendee_name: "Нурлан Абенов",
-            partstat: "NEEDS-ACTION",
+            partstat: crate::domain::session::PartStat::NeedsAction,
         }
     }
 

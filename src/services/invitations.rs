@@ -271,7 +271,7 @@ pub(crate) fn calendar_of(
         organizer_name: &occasion.mediator.name,
         attendee_email: &recipient.invitation.email,
         attendee_name: &recipient.name,
-        partstat: recipient.invitation.partstat.as_str(),
+        partstat: recipient.invitation.partstat,
     }))
 }
 
