@@ -12,6 +12,8 @@ pub struct Model {
     pub session_id: Uuid,
     #[sea_orm(primary_key, auto_increment = false)]
     pub party_id: Uuid,
+    /// NULL until attendance is recorded; then whether the party was present.
+    pub attended: Option<bool>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

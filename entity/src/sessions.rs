@@ -28,6 +28,9 @@ pub struct Model {
     pub created_by: Option<Uuid>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    /// When the mediator recorded whether the session was held.
+    pub attendance_recorded_at: Option<DateTimeUtc>,
+    pub attendance_recorded_by: Option<Uuid>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

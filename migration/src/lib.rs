@@ -12,6 +12,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261128_000001_initial;
 mod m20261128_000002_calendar_version;
 mod m20261128_000003_sessions_and_links;
+mod m20261130_000001_attendance;
 
 /// Runs the Kelisim migrations (`Migrator::up(&db, None)`).
 pub struct Migrator;
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000001_initial::Migration),
             Box::new(m20261128_000002_calendar_version::Migration),
             Box::new(m20261128_000003_sessions_and_links::Migration),
+            Box::new(m20261130_000001_attendance::Migration),
         ]
     }
 }

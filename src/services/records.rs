@@ -7,7 +7,7 @@
 //! [`Language::FALLBACK`] as everywhere else.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use sea_orm::Set;
+use sea_orm::{NotSet, Set};
 use uuid::Uuid;
 
 use crate::domain::Language;
@@ -186,6 +186,9 @@ impl From<&Session> for entity::sessions::ActiveModel {
             created_by: Set(s.created_by),
             created_at: Set(s.created_at),
             updated_at: Set(s.updated_at),
+            // Attendance is written only by its own service.
+            attendance_recorded_at: NotSet,
+            attendance_recorded_by: NotSet,
         }
     }
 }

@@ -418,6 +418,7 @@ pub async fn book(
         entity::session_parties::ActiveModel {
             session_id: Set(id),
             party_id: Set(*pid),
+            attended: Set(None),
         }
     }))
     .exec_without_returning(&txn)

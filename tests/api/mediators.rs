@@ -317,6 +317,8 @@ async fn insert_session(
         deadline_warned_at: Set(None),
         created_at: Set(now),
         updated_at: Set(now),
+        attendance_recorded_at: Set(None),
+        attendance_recorded_by: Set(None),
     }
     .insert(&app.db)
     .await

@@ -686,6 +686,8 @@ async fn postgresql_only_the_database_itself_refuses_overlapping_sessions() {
                 created_by: Set(None),
                 created_at: Set(at),
                 updated_at: Set(at),
+                attendance_recorded_at: Set(None),
+                attendance_recorded_by: Set(None),
             }
             .insert(&db)
             .await
