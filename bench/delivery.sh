@@ -22,8 +22,8 @@
 #   PG_ADMIN_URL [postgres://postgres@127.0.0.1:5432/postgres]
 #   KELISIM_*             passed on to the server (e.g. KELISIM_DATABASE_MAX_CONNECTIONS)
 #
-# Needs: python3 with aiosmtpd (pip install aiosmtpd==1.4.6, as in
-# tests/requirements.txt), curl, jq, and for postgres psql
+# Needs: python3 with aiosmtpd (pip install aiosmtpd==1.4.6; the test suite
+# itself does not need it), curl, jq, and for postgres psql
 # (apt-get install -y jq curl postgresql-client). Bounded: every wait has a
 # timeout, and the processes are stopped (and the PostgreSQL database
 # dropped) on exit, however the script ends.

@@ -17,6 +17,7 @@ use super::cases::{self, CaseRecord, case_link, transition};
 use super::emails::{self, Addressee};
 use super::{matching, users};
 use crate::config::Settings;
+use crate::i18n::{dates, words};
 use crate::db::{begin_write, new_id, now};
 use crate::domain::case::{AssignmentStatus, CaseAction};
 use crate::domain::primitives::Reason;
@@ -123,8 +124,8 @@ pub async fn propose(
                 name: mediator.name.clone(),
                 court_name: court.name.clone(),
                 court_case_number: record.case.court_case_number.clone(),
-                category: record.case.category.as_str().to_owned(),
-                mediation_deadline: record.case.mediation_deadline.to_string(),
+                category: words::category(language, record.case.category).to_owned(),
+                mediation_deadline: dates::long_date(language, record.case.mediation_deadline),
                 chosen_by_parties,
                 case_link: case_link(settings, case_id),
             },

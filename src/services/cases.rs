@@ -20,6 +20,7 @@ use super::emails::{self, Addressee};
 use super::page::{self, PageRequest};
 use super::records::{self, Assignment, Case, Party};
 use crate::config::Settings;
+use crate::i18n::dates;
 use crate::db::{begin_write, new_id, now};
 use crate::domain::TimeZoneName;
 use crate::domain::case::{
@@ -283,7 +284,7 @@ pub async fn refer(
                 name: p.name.clone(),
                 court_name: court.name.clone(),
                 court_case_number: case.court_case_number.clone(),
-                mediation_deadline: case.mediation_deadline.to_string(),
+                mediation_deadline: dates::long_date(p.language, case.mediation_deadline),
                 party_link: party_link(settings, &token),
                 violence_reported: case.violence_reported,
             },

@@ -14,6 +14,7 @@ use super::audit::{self, Actor, Entry};
 use super::emails::{self, Addressee};
 use super::users;
 use crate::config::Settings;
+use crate::i18n::dates;
 use crate::db::{begin_write, now};
 use crate::domain::mediator::MediatorStatus;
 use crate::domain::{EmailAddress, TimeZoneName};
@@ -97,7 +98,7 @@ pub async fn watch(
         let (name, registry_number, certified_until) = (
             m.name.clone(),
             m.registry_number.clone(),
-            m.certified_until.to_string(),
+            dates::long_date(language, m.certified_until),
         );
         match step {
             Step::Suspend => {

@@ -16,6 +16,7 @@ use super::cases::{case_link, transition};
 use super::emails::{self, Addressee};
 use super::records::Case;
 use crate::config::Settings;
+use crate::i18n::{dates, words};
 use crate::db::{begin_write, now};
 use crate::domain::case::{CaseAction, OPEN_BEFORE_OUTCOME};
 use crate::domain::{EmailAddress, Language, TimeZoneName};
@@ -84,15 +85,16 @@ pub async fn watch(
             .filter(|u| u.active)
             .and_then(|u| EmailAddress::parse(&u.email).ok().map(|to| (u, to)))
         {
+            let language = Language::stored(&clerk.language);
             let addressee = Addressee {
                 address: &to,
                 name: &clerk.name,
-                language: Language::stored(&clerk.language),
+                language,
             };
             let (name, court_case_number, mediation_deadline, case_link) = (
                 clerk.name.clone(),
                 case.court_case_number.clone(),
-                case.mediation_deadline.to_string(),
+                dates::long_date(language, case.mediation_deadline),
                 case_link(settings, case.id),
             );
             if past {
@@ -110,7 +112,7 @@ pub async fn watch(
                     mediation_deadline,
                     case_link,
                     days_left,
-                    status: case.status.as_str().to_owned(),
+                    status: words::case_status(language, case.status).to_owned(),
                 };
                 emails::send_case_deadline_near(&txn, settings, case.id, addressee, context)
                     .await?;

@@ -28,6 +28,7 @@ use crate::domain::case::PartyRole;
 use crate::domain::session::{PartStat, SessionFormat, SessionStatus};
 use crate::domain::{EmailAddress, Language, TimeZoneName};
 use crate::error::{AppError, AppResult};
+use crate::i18n::dates;
 use crate::mail::CalendarPart;
 use crate::mail::templates::{SessionCancelled, SessionInvitation};
 
@@ -40,6 +41,23 @@ pub fn local_time(at: DateTime<Utc>, tz: Tz) -> String {
     )
 }
 
+/// A session's start as its recipient reads it: in words of their language,
+/// on the session's clock, with the place of that clock named when the
+/// reader's own differs (a mediator elsewhere).
+pub(crate) fn start_in_words(
+    r: &Recipient,
+    session: &Session,
+    mediator: &entity::mediators::Model,
+) -> String {
+    let zone = zone_of(session);
+    let reader_zone = if r.invitation.party_id.is_some() {
+        zone
+    } else {
+        TimeZoneName::stored(&mediator.timezone)
+    };
+    dates::instant(r.language, session.starts_at, zone, reader_zone)
+}
+
 /// The zone a session was booked in (its court's).
 pub fn zone_of(session: &Session) -> Tz {
     TimeZoneName::stored(&session.timezone)
@@ -49,7 +67,6 @@ pub fn zone_of(session: &Session) -> Tz {
 pub(crate) struct Occasion<'a> {
     pub session: &'a Session,
     pub case: &'a Case,
-    pub tz: Tz,
     pub mediator: &'a entity::mediators::Model,
     pub location: String,
 }
@@ -294,7 +311,6 @@ pub(crate) async fn send<C: ConnectionTrait>(
 ) -> AppResult<()> {
     let session = occasion.session;
     let minutes = (session.ends_at - session.starts_at).num_minutes();
-    let starts_local = local_time(session.starts_at, occasion.tz);
     let method = match change {
         Change::Booked | Change::Moved => Method::Request,
         Change::Cancelled { .. } => Method::Cancel,
@@ -324,7 +340,7 @@ pub(crate) async fn send<C: ConnectionTrait>(
         let (name, court_case_number, starts_local, party_link) = (
             r.name.clone(),
             occasion.case.court_case_number.clone(),
-            starts_local.clone(),
+            start_in_words(r, session, occasion.mediator),
             r.party_link.clone().unwrap_or_default(),
         );
         match change {
@@ -456,7 +472,6 @@ pub async fn party_ics(
     let occasion = Occasion {
         session: &session,
         case: &case,
-        tz: zone_of(&session),
         mediator: &mediator,
         location: location(db, &session).await?,
     };

@@ -12,7 +12,7 @@ use chrono::{DateTime, Duration, Utc};
 use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
 
 use super::emails::{self, Addressee};
-use super::invitations::{local_time, location, recipients_of, zone_of};
+use super::invitations::{location, recipients_of, start_in_words};
 use crate::config::Settings;
 use crate::db::{begin_write, new_id, now};
 use crate::domain::EmailAddress;
@@ -52,7 +52,6 @@ pub async fn send_due(
         else {
             continue;
         };
-        let tz = zone_of(&session);
         let place = location(db, &session).await?;
         for r in recipients_of(db, settings, session.id, &mediator).await? {
             // The invitation itself went out inside this window: no reminder.
@@ -93,7 +92,7 @@ pub async fn send_due(
                 SessionReminder {
                     name: r.name.clone(),
                     court_case_number: case.court_case_number.clone(),
-                    starts_local: local_time(session.starts_at, tz),
+                    starts_local: start_in_words(&r, &session, &mediator),
                     duration_minutes: (session.ends_at - session.starts_at).num_minutes(),
                     location: place.clone(),
                     party_link: r.party_link.clone().unwrap_or_default(),

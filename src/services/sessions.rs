@@ -458,7 +458,6 @@ pub async fn book(
     let occasion = Occasion {
         session: &session,
         case: &case,
-        tz,
         mediator: &mediator,
         location: invitations::location(&txn, &session).await?,
     };
@@ -681,7 +680,6 @@ pub async fn move_session(
     let occasion = Occasion {
         session: &session,
         case: &record.case,
-        tz,
         mediator: &mediator,
         location: invitations::location(&txn, &session).await?,
     };
@@ -746,7 +744,6 @@ pub async fn cancel(
     let occasion = Occasion {
         session: &session,
         case: &record.case,
-        tz: invitations::zone_of(&session),
         mediator: &mediator,
         location: invitations::location(&txn, &session).await?,
     };
