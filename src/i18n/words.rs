@@ -57,11 +57,9 @@ pub fn case_status(lang: Language, status: CaseStatus) -> &'static str {
                 "встреча назначена",
                 "session scheduled",
             ],
-            CaseStatus::OutcomeRecorded => [
-                "нәтиже енгізілді",
-                "результат внесён",
-                "outcome recorded",
-            ],
+            CaseStatus::OutcomeRecorded => {
+                ["нәтиже енгізілді", "результат внесён", "outcome recorded"]
+            }
             CaseStatus::SubmittedToCourt => [
                 "сотқа жіберілді",
                 "направлено в суд",
@@ -165,7 +163,10 @@ mod tests {
                 assert!(!partstat(lang, *s).contains('-'));
             }
         }
-        assert_eq!(case_status(Language::Ru, CaseStatus::Scheduled), "встреча назначена");
+        assert_eq!(
+            case_status(Language::Ru, CaseStatus::Scheduled),
+            "встреча назначена"
+        );
         assert_eq!(category(Language::Kk, CaseCategory::Family), "отбасылық");
     }
 }

@@ -17,13 +17,13 @@ use super::cases::{self, CaseRecord, case_link, transition};
 use super::emails::{self, Addressee};
 use super::{matching, users};
 use crate::config::Settings;
-use crate::i18n::{dates, words};
 use crate::db::{begin_write, new_id, now};
 use crate::domain::case::{AssignmentStatus, CaseAction};
 use crate::domain::primitives::Reason;
 use crate::domain::slots::SlotRules;
 use crate::domain::{EmailAddress, Language, Role};
 use crate::error::{AppError, AppResult};
+use crate::i18n::{dates, words};
 use crate::mail::templates::{AssignmentAnswered, AssignmentProposed};
 
 /// The slot length a proposal is checked with when none is given.

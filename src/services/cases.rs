@@ -20,7 +20,6 @@ use super::emails::{self, Addressee};
 use super::page::{self, PageRequest};
 use super::records::{self, Assignment, Case, Party};
 use crate::config::Settings;
-use crate::i18n::dates;
 use crate::db::{begin_write, new_id, now};
 use crate::domain::TimeZoneName;
 use crate::domain::case::{
@@ -31,6 +30,7 @@ use crate::domain::iin::IinBin;
 use crate::domain::primitives::{FreeText, Phone, Reason};
 use crate::domain::{EmailAddress, Language, Role};
 use crate::error::{AppError, AppResult, FieldError, unique_violation};
+use crate::i18n::dates;
 use crate::mail::templates::CaseReferred;
 
 /// A party as given in a referral, already valid.

@@ -14,11 +14,11 @@ use super::audit::{self, Actor, Entry};
 use super::emails::{self, Addressee};
 use super::users;
 use crate::config::Settings;
-use crate::i18n::dates;
 use crate::db::{begin_write, now};
 use crate::domain::mediator::MediatorStatus;
 use crate::domain::{EmailAddress, TimeZoneName};
 use crate::error::AppResult;
+use crate::i18n::dates;
 use crate::mail::templates::{CertificationExpiring, CertificationSuspended};
 
 pub const WARN_DAYS_BEFORE: i64 = 30;

@@ -16,11 +16,11 @@ use super::cases::{case_link, transition};
 use super::emails::{self, Addressee};
 use super::records::Case;
 use crate::config::Settings;
-use crate::i18n::{dates, words};
 use crate::db::{begin_write, now};
 use crate::domain::case::{CaseAction, OPEN_BEFORE_OUTCOME};
 use crate::domain::{EmailAddress, Language, TimeZoneName};
 use crate::error::{AppError, AppResult};
+use crate::i18n::{dates, words};
 use crate::mail::templates::{CaseDeadlineNear, CaseExpired};
 
 pub const WARN_DAYS_BEFORE: i64 = 5;
