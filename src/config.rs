@@ -76,6 +76,12 @@ pub struct Settings {
     /// When mediation deadlines are checked (warn the clerk 5 days ahead,
     /// expire cases past their deadline).
     pub deadline_watch_cron: String,
+    /// When set, `/metrics` answers only a request bearing this token
+    /// (`Authorization: Bearer …`); unset, it answers anyone who reaches it.
+    pub metrics_token: Option<String>,
+    /// After SIGTERM: how long requests in flight and the delivery round in
+    /// progress may take to finish before the process exits anyway.
+    pub shutdown_grace_seconds: u64,
 }
 
 impl Default for Settings {
@@ -108,6 +114,8 @@ impl Default for Settings {
             auth_cache_seconds: 2,
             reminder_cron: "0 */5 * * * *".into(),
             reminder_hours: vec![48, 2],
+            metrics_token: None,
+            shutdown_grace_seconds: 20,
         }
     }
 }

@@ -18,13 +18,15 @@ pub mod http;
 pub mod i18n;
 pub mod jobs;
 pub mod mail;
+pub mod metrics;
 pub mod services;
 pub mod state;
 pub mod telemetry;
 
 pub use state::AppState;
 
-use std::future::Future;
+use std::future::{Future, IntoFuture};
+use std::time::Duration;
 
 use anyhow::Context;
 use migration::{Migrator, MigratorTrait};
@@ -87,12 +89,44 @@ impl Application {
             stop_rx,
         ));
         let mut scheduler = jobs::start(self.state.clone()).await?;
-        let served = axum::serve(self.listener, app)
-            .with_graceful_shutdown(shutdown)
-            .await
-            .context("serving HTTP");
+        let grace = Duration::from_secs(self.state.settings.shutdown_grace_seconds);
+        let (asked_tx, mut asked_rx) = tokio::sync::watch::channel(false);
+        let serve = axum::serve(self.listener, app)
+            .with_graceful_shutdown(async move {
+                shutdown.await;
+                let _ = asked_tx.send(true);
+            })
+            .into_future();
+        // From the moment shutdown is asked, requests in flight and the
+        // delivery round in progress share one grace period.
+        let deadline = async move {
+            let _ = asked_rx.wait_for(|asked| *asked).await;
+            tokio::time::Instant::now() + grace
+        };
+        tokio::pin!(serve, deadline);
+        let (served, by) = tokio::select! {
+            served = &mut serve => (served.context("serving HTTP"), None),
+            by = &mut deadline => (Ok(()), Some(by)),
+        };
+        let by = match by {
+            Some(by) => {
+                // Asked to stop: let requests finish until the deadline.
+                match tokio::time::timeout_at(by, &mut serve).await {
+                    Ok(served) => served.context("serving HTTP")?,
+                    Err(_) => tracing::warn!("grace period over; closing requests still open"),
+                }
+                by
+            }
+            None => tokio::time::Instant::now() + grace,
+        };
         let _ = stop_tx.send(true);
-        let _ = delivery.await;
+        // An idle worker stops at once; it gets that moment even when the
+        // requests used the whole grace period.
+        let by = by.max(tokio::time::Instant::now() + Duration::from_millis(500));
+        if tokio::time::timeout_at(by, delivery).await.is_err() {
+            // Messages it had claimed go out again once their lease ends.
+            tracing::warn!("grace period over; the delivery round in progress was left");
+        }
         if let Err(e) = scheduler.shutdown().await {
             tracing::warn!(error = %e, "stopping the scheduler");
         }

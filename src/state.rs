@@ -11,6 +11,7 @@ use sea_orm::DatabaseConnection;
 
 use crate::calendar::fetch::CalendarFetcher;
 use crate::config::Settings;
+use crate::metrics::Metrics;
 use crate::services;
 use crate::services::auth::LoginLimiter;
 
@@ -26,6 +27,8 @@ pub struct AppState {
     pub calendars: Arc<services::availability::cache::CalendarCache>,
     /// Recent successful authentications (see `AuthCache` for the trade).
     pub auth_cache: Arc<services::auth::AuthCache>,
+    /// What `/metrics` reports for this instance.
+    pub metrics: Arc<Metrics>,
 }
 
 impl AppState {
@@ -49,6 +52,7 @@ impl AppState {
             auth_cache: Arc::new(services::auth::AuthCache::new(Duration::from_secs(
                 settings_auth_cache,
             ))),
+            metrics: Arc::default(),
         })
     }
 }

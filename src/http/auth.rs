@@ -39,7 +39,7 @@ pub struct VisibleCourt {
 }
 
 /// The raw bearer token of a request, if any.
-fn bearer_token(headers: &HeaderMap) -> Option<&str> {
+pub(crate) fn bearer_token(headers: &HeaderMap) -> Option<&str> {
     headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())

@@ -11,6 +11,7 @@ pub mod health;
 pub mod idempotency;
 pub mod list;
 pub mod mediators;
+pub mod metrics;
 pub mod openapi;
 pub mod outbox;
 pub mod parties;
@@ -36,6 +37,9 @@ use utoipa_axum::router::OpenApiRouter;
 use crate::error::{AppError, PROBLEM_JSON, Problem};
 use crate::state::AppState;
 
+/// Seconds a client is asked to wait after a 503.
+const RETRY_AFTER_SECONDS: &str = "5";
+
 /// The whole application router, with OpenAPI collected from the handlers.
 pub fn router(state: AppState) -> Router {
     let (api_router, api) = OpenApiRouter::with_openapi(openapi::base())
@@ -51,8 +55,10 @@ pub fn router(state: AppState) -> Router {
         .split_for_parts();
 
     let max_body = state.settings.max_body_bytes;
+    let timing = state.metrics.clone();
     api_router
         .merge(openapi::docs_router(api))
+        .route("/metrics", axum::routing::get(metrics::scrape))
         .fallback(|| async { AppError::not_found("route") })
         .method_not_allowed_fallback(|| async {
             Problem::new(
@@ -97,12 +103,20 @@ pub fn router(state: AppState) -> Router {
                 }),
         )
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+        .layer(middleware::from_fn_with_state(timing, metrics::record))
 }
 
 /// Every error response is problem+json, including those made by layers and by
-/// axum itself (timeouts, panics, unknown methods).
-async fn ensure_problem(response: Response<Body>) -> Response<Body> {
+/// axum itself (timeouts, panics, unknown methods); and every 503 (database
+/// unreachable, timeout) says when to try again.
+async fn ensure_problem(mut response: Response<Body>) -> Response<Body> {
     let status = response.status();
+    if status == StatusCode::SERVICE_UNAVAILABLE {
+        response
+            .headers_mut()
+            .entry(header::RETRY_AFTER)
+            .or_insert(HeaderValue::from_static(RETRY_AFTER_SECONDS));
+    }
     if !(status.is_client_error() || status.is_server_error()) {
         return response;
     }

@@ -50,8 +50,13 @@ pub async fn start(state: AppState) -> anyhow::Result<JobScheduler> {
                     }
                 })
                 .await;
-                if let Err(e) = result {
-                    tracing::warn!(job = name, error = ?e, "scheduled job failed");
+                match result {
+                    Ok(false) => {}
+                    Ok(true) => state.metrics.job_ran(name, false),
+                    Err(e) => {
+                        state.metrics.job_ran(name, true);
+                        tracing::warn!(job = name, error = ?e, "scheduled job failed");
+                    }
                 }
             })
         })

@@ -83,6 +83,31 @@ pub async fn count(db: &DatabaseConnection) -> AppResult<u64> {
     Ok(Entity::find().count(db).await?)
 }
 
+/// How many messages are in each delivery status (every status, zeros
+/// included), for monitoring.
+pub async fn depth_by_status(db: &DatabaseConnection) -> AppResult<Vec<(String, u64)>> {
+    let rows: Vec<(String, i64)> = Entity::find()
+        .select_only()
+        .column(Column::Status)
+        .column_as(Column::Id.count(), "n")
+        .group_by(Column::Status)
+        .into_tuple()
+        .all(db)
+        .await?;
+    let mut depth: Vec<(String, u64)> = DeliveryStatus::ALL
+        .iter()
+        .map(|s| (s.as_str().to_owned(), 0))
+        .collect();
+    for (status, n) in rows {
+        let n = u64::try_from(n).unwrap_or(0);
+        match depth.iter_mut().find(|(s, _)| *s == status) {
+            Some(entry) => entry.1 = n,
+            None => depth.push((status, n)),
+        }
+    }
+    Ok(depth)
+}
+
 /// Messages, oldest first, optionally in one status.
 pub async fn list(
     db: &DatabaseConnection,

@@ -346,3 +346,74 @@ async fn demo_loads_courts_mediators_and_cases_once_and_its_clerk_can_log_in() {
     let status = server.terminate(Duration::from_secs(20)).await;
     assert!(status.success(), "exit status {status:?}");
 }
+
+/// A server on a fresh migrated database, with `grace` seconds to stop.
+async fn serve_with_grace(dir: &std::path::Path, db: &TestDatabase, grace: u64) -> (Kelisim, u16) {
+    let migrate = kelisim_command(dir, &db.url)
+        .arg("migrate")
+        .output()
+        .expect("migrate ran");
+    assert!(migrate.status.success());
+    let port = free_port();
+    let server = Kelisim::spawn(
+        kelisim_command(dir, &db.url)
+            .arg("serve")
+            .env("KELISIM_BIND", format!("127.0.0.1:{port}"))
+            .env("KELISIM_SHUTDOWN_GRACE_SECONDS", grace.to_string()),
+    );
+    wait_until_healthy(&reqwest::Client::new(), &format!("http://127.0.0.1:{port}")).await;
+    (server, port)
+}
+
+/// Sends a login request whose body is only half written yet.
+async fn half_sent_login(port: u16) -> (tokio::net::TcpStream, &'static [u8]) {
+    use tokio::io::AsyncWriteExt;
+    let body: &'static [u8] = br#"{"email":"nobody@court.kz","password":"not the password"}"#;
+    let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .expect("connect");
+    let head = format!(
+        "POST /api/v1/auth/token HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    );
+    stream.write_all(head.as_bytes()).await.expect("head");
+    stream.write_all(&body[..10]).await.expect("half the body");
+    // The server accepts the connection and starts reading the request.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    (stream, &body[10..])
+}
+
+#[tokio::test]
+async fn a_request_in_flight_at_sigterm_is_answered_before_the_process_exits() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let dir = tempfile::tempdir().expect("dir");
+    let db = TestDatabase::create(dir.path()).await;
+    let (mut server, port) = serve_with_grace(dir.path(), &db, 20).await;
+    let (mut stream, rest) = half_sent_login(port).await;
+    server.send_sigterm();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    stream.write_all(rest).await.expect("the rest of the body");
+    let mut answer = Vec::new();
+    tokio::time::timeout(Duration::from_secs(20), stream.read_to_end(&mut answer))
+        .await
+        .expect("an answer in time")
+        .expect("read");
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 401"), "{answer}");
+    let status = server.wait_for_exit(Duration::from_secs(20)).await;
+    assert!(status.success(), "exit status {status:?}");
+}
+
+#[tokio::test]
+async fn a_request_that_never_finishes_does_not_hold_the_process_past_its_grace_period() {
+    let dir = tempfile::tempdir().expect("dir");
+    let db = TestDatabase::create(dir.path()).await;
+    let (mut server, port) = serve_with_grace(dir.path(), &db, 1).await;
+    let (_stream, _never_sent) = half_sent_login(port).await;
+    let asked = std::time::Instant::now();
+    server.send_sigterm();
+    let status = server.wait_for_exit(Duration::from_secs(15)).await;
+    assert!(status.success(), "exit status {status:?}");
+    let took = asked.elapsed();
+    assert!(took >= Duration::from_millis(900), "left after {took:?}");
+}

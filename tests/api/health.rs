@@ -1,7 +1,7 @@
 use reqwest::StatusCode;
 use serde_json::Value;
 
-use crate::common::spawn_app;
+use crate::common::{spawn_app, spawn_app_with};
 
 #[tokio::test]
 async fn healthz_answers_without_credentials() {
@@ -94,4 +94,54 @@ async fn the_api_browser_page_works_offline() {
     assert_eq!(js.status(), StatusCode::OK);
     let config = app.get("/api/docs/swagger-initializer.js", None).await;
     assert_eq!(config.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn metrics_report_latency_by_route_template_and_the_outbox_and_never_a_raw_path() {
+    let app = spawn_app().await;
+    let secret = "p_ThisIsNotARealTokenButMustNotAppear";
+    let resp = app.get(&format!("/p/{secret}"), None).await;
+    assert_eq!(resp.status(), StatusCode::NOT_FOUND);
+    assert_eq!(app.get("/healthz", None).await.status(), StatusCode::OK);
+    let resp = app.get("/metrics", None).await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert!(
+        resp.headers()["content-type"]
+            .to_str()
+            .expect("ascii")
+            .starts_with("application/openmetrics-text")
+    );
+    let text = resp.text().await.expect("text");
+    assert!(!text.contains(secret), "{text}");
+    assert!(
+        text.contains(
+            "kelisim_http_request_duration_seconds_count{method=\"GET\",route=\"/p/{token}\",status=\"4xx\"} 1"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "kelisim_http_request_duration_seconds_count{method=\"GET\",route=\"/healthz\",status=\"2xx\"} 1"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("kelisim_outbox_messages{status=\"pending\"} 0"),
+        "{text}"
+    );
+    assert!(text.contains("kelisim_db_pool_connections "), "{text}");
+}
+
+#[tokio::test]
+async fn metrics_answer_only_the_configured_token_when_one_is_set() {
+    let app = spawn_app_with(|s| s.metrics_token = Some("scrape-me-0123456789".into())).await;
+    let resp = app.get("/metrics", None).await;
+    assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
+    let body = resp.text().await.expect("body");
+    assert!(!body.contains("scrape-me"), "{body}");
+    let resp = app.get("/metrics", Some("wrong-token")).await;
+    assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
+    let resp = app.get("/metrics", Some("scrape-me-0123456789")).await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert!(resp.text().await.expect("text").contains("# EOF"));
 }

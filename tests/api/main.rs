@@ -13,6 +13,7 @@ mod cli;
 mod courts;
 mod delivery;
 mod errors;
+mod faults;
 mod health;
 mod idempotency;
 mod jobs;

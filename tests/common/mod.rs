@@ -13,6 +13,7 @@
 #![allow(dead_code)]
 
 pub mod ical;
+pub mod proxy;
 pub mod smtp;
 
 use std::future::Future;
@@ -419,11 +420,22 @@ impl Kelisim {
     /// SIGTERM, then waits for the process to exit; fails the test if it is
     /// still running after `within`.
     pub async fn terminate(&mut self, within: Duration) -> ExitStatus {
+        self.send_sigterm();
+        self.wait_for_exit(within).await
+    }
+
+    /// SIGTERM, without waiting.
+    pub fn send_sigterm(&self) {
         let sent = Command::new("kill")
             .args(["-TERM", &self.0.id().to_string()])
             .status()
             .expect("run kill");
         assert!(sent.success(), "kill -TERM {}", self.0.id());
+    }
+
+    /// Waits for the process to exit; fails the test if it is still running
+    /// after `within`.
+    pub async fn wait_for_exit(&mut self, within: Duration) -> ExitStatus {
         let mut status = None;
         let child = &mut self.0;
         wait_until("kelisim to exit after SIGTERM", within, || {
