@@ -16,6 +16,7 @@ mod errors;
 mod faults;
 mod health;
 mod idempotency;
+mod instances;
 mod jobs;
 mod mediators;
 mod registry_import;

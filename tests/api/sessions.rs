@@ -17,7 +17,7 @@ use crate::common::{
 };
 
 /// 10:00 in Almaty (05:00Z) on the first Tuesday at least `days` ahead.
-fn tuesday_at_ten(days: i64) -> DateTime<Utc> {
+pub(crate) fn tuesday_at_ten(days: i64) -> DateTime<Utc> {
     let mut d: NaiveDate = (Utc::now() + Duration::days(days)).date_naive();
     while d.weekday() != Weekday::Tue {
         d += Duration::days(1);
@@ -25,22 +25,22 @@ fn tuesday_at_ten(days: i64) -> DateTime<Utc> {
     Utc.from_utc_datetime(&d.and_hms_opt(5, 0, 0).expect("time"))
 }
 
-fn rfc(t: DateTime<Utc>) -> String {
+pub(crate) fn rfc(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
-struct Setup {
-    court: Uuid,
-    clerk: String,
-    mediator: Uuid,
-    mediator_token: String,
-    case: Uuid,
-    parties: Vec<Value>,
+pub(crate) struct Setup {
+    pub court: Uuid,
+    pub clerk: String,
+    pub mediator: Uuid,
+    pub mediator_token: String,
+    pub case: Uuid,
+    pub parties: Vec<Value>,
 }
 
 /// A court, a mediator (weekdays 09:00–18:00 Almaty) who accepted a case
 /// with a claimant, a respondent and (when `flags` says so) more.
-async fn accepted_case(app: &TestApp, tag: &str, flags: Value) -> Setup {
+pub(crate) async fn accepted_case(app: &TestApp, tag: &str, flags: Value) -> Setup {
     let court = app.create_court(&format!("S-{tag}")).await;
     let (_, clerk) = app.clerk_of(court).await;
     let email = format!("med-{}@mediators.kz", tag.to_lowercase());
@@ -99,7 +99,7 @@ async fn accepted_case(app: &TestApp, tag: &str, flags: Value) -> Setup {
     }
 }
 
-async fn book(app: &TestApp, s: &Setup, body: Value) -> reqwest::Response {
+pub(crate) async fn book(app: &TestApp, s: &Setup, body: Value) -> reqwest::Response {
     app.post(
         &format!("/api/v1/cases/{}/sessions", s.case),
         Some(&s.mediator_token),
@@ -315,7 +315,7 @@ async fn twenty_simultaneous_bookings_of_one_slot_give_exactly_one_success() {
 }
 
 /// Runs the requests at once and returns their statuses.
-async fn futures_join_all(
+pub(crate) async fn futures_join_all(
     requests: impl Iterator<Item = impl std::future::Future<Output = reqwest::Response>>,
 ) -> Vec<StatusCode> {
     let mut set = Vec::new();

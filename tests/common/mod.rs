@@ -83,6 +83,17 @@ impl TestDatabase {
     }
 }
 
+impl TestDatabase {
+    /// The same database, for another instance: dropping it leaves the
+    /// database to its owner.
+    pub fn borrowed(&self) -> TestDatabase {
+        TestDatabase {
+            url: self.url.clone(),
+            postgres: None,
+        }
+    }
+}
+
 impl Drop for TestDatabase {
     fn drop(&mut self) {
         if let Some((admin_url, name)) = self.postgres.take() {
@@ -158,6 +169,37 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
         .await;
     test_app.admin_token = test_app.login("admin@kelisim.test", PASSWORD).await;
     test_app
+}
+
+impl TestApp {
+    /// Another `serve` instance on the same database and settings, as behind
+    /// a load balancer; the admin's token works on both. Drop it before the
+    /// first instance, which owns the database.
+    pub async fn another_instance(&self) -> TestApp {
+        let mut settings = self.settings.clone();
+        settings.bind.set_port(0);
+        let app = kelisim::Application::build(settings.clone())
+            .await
+            .expect("build the second instance");
+        let port = app.port();
+        settings.bind.set_port(port);
+        let db = app.db();
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        tokio::spawn(app.run_until_stopped(async move {
+            let _ = rx.await;
+        }));
+        TestApp {
+            address: format!("http://127.0.0.1:{port}"),
+            port,
+            db,
+            client: self.client.clone(),
+            settings,
+            admin_token: self.admin_token.clone(),
+            database: self.database.borrowed(),
+            shutdown: Some(tx),
+            _dir: tempfile::tempdir().expect("temp dir"),
+        }
+    }
 }
 
 impl Drop for TestApp {
