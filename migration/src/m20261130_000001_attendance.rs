@@ -45,9 +45,18 @@ impl MigrationTrait for Migration {
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         for (table, column) in [
-            (Sessions::Table.into_iden(), Sessions::AttendanceRecordedBy.into_iden()),
-            (Sessions::Table.into_iden(), Sessions::AttendanceRecordedAt.into_iden()),
-            (SessionParties::Table.into_iden(), SessionParties::Attended.into_iden()),
+            (
+                Sessions::Table.into_iden(),
+                Sessions::AttendanceRecordedBy.into_iden(),
+            ),
+            (
+                Sessions::Table.into_iden(),
+                Sessions::AttendanceRecordedAt.into_iden(),
+            ),
+            (
+                SessionParties::Table.into_iden(),
+                SessionParties::Attended.into_iden(),
+            ),
         ] {
             manager
                 .alter_table(Table::alter().table(table).drop_column(column).to_owned())

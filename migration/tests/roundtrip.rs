@@ -470,6 +470,8 @@ async fn exercise(db: &DatabaseConnection) -> Result<(), DbErr> {
         created_by: Some(clerk.id),
         created_at: at(21),
         updated_at: at(22),
+        attendance_recorded_at: Some(at(5_000)),
+        attendance_recorded_by: Some(clerk.id),
     };
     check_row::<sessions::ActiveModel>(db, session.clone()).await?;
 
@@ -491,6 +493,7 @@ async fn exercise(db: &DatabaseConnection) -> Result<(), DbErr> {
         session_parties::Model {
             session_id: session.id,
             party_id: claimant.id,
+            attended: Some(true),
         },
     )
     .await?;
@@ -542,6 +545,9 @@ async fn exercise(db: &DatabaseConnection) -> Result<(), DbErr> {
             decided_by: None,
             created_by: Some(clerk.id),
             created_at: at(26),
+            document_pdf: Some(b"%PDF-1.7\n\x00\xff binary".to_vec()),
+            document_pdf_sha256: Some("cd".repeat(32)),
+            unresolved: Some("Division of property".into()),
         },
     )
     .await?;

@@ -13,6 +13,7 @@ pub mod list;
 pub mod mediators;
 pub mod openapi;
 pub mod outbox;
+pub mod outcomes;
 pub mod parties;
 pub mod response;
 pub mod sessions;
@@ -48,6 +49,7 @@ pub fn router(state: AppState) -> Router {
         .merge(parties::routes())
         .merge(outbox::routes())
         .merge(sessions::routes())
+        .merge(outcomes::routes())
         .split_for_parts();
 
     let max_body = state.settings.max_body_bytes;
