@@ -415,8 +415,7 @@ mod tests {
         }
     }
 
-    #[allow(non_snake_case)]
-    fn TODAY() -> NaiveDate {
+    fn today() -> NaiveDate {
         d(2026, 11, 30)
     }
 
@@ -425,7 +424,7 @@ mod tests {
         let facts = CaseFacts {
             held_sessions: 0,
             principal_party_ids: &[],
-            today: TODAY(),
+            today: today(),
         };
         let settled = input(OutcomeResult::Settled, vec![term("Pays 100")]);
         assert!(matches!(
@@ -446,10 +445,10 @@ mod tests {
         let facts = CaseFacts {
             held_sessions: 1,
             principal_party_ids: &[owner],
-            today: TODAY(),
+            today: today(),
         };
         assert_eq!(
-            fields(check(&input(OutcomeResult::Settled, vec![]), facts).unwrap_err()),
+            fields(check(&input(OutcomeResult::Settled, vec![]), facts).expect_err("refused")),
             ["terms"]
         );
         let mut bad = input(
@@ -467,7 +466,7 @@ mod tests {
         bad.signed_on = d(2026, 12, 1);
         bad.signed_at_place = "a\nb".into();
         assert_eq!(
-            fields(check(&bad, facts).unwrap_err()),
+            fields(check(&bad, facts).expect_err("refused")),
             [
                 "signed_on",
                 "signed_at_place",
@@ -478,9 +477,12 @@ mod tests {
             ]
         );
         let many = input(OutcomeResult::Settled, vec![term("t"); MAX_TERMS + 1]);
-        assert_eq!(fields(check(&many, facts).unwrap_err()), ["terms"]);
+        assert_eq!(fields(check(&many, facts).expect_err("refused")), ["terms"]);
         let not_settled = input(OutcomeResult::NotSettled, vec![term("t")]);
-        assert_eq!(fields(check(&not_settled, facts).unwrap_err()), ["terms"]);
+        assert_eq!(
+            fields(check(&not_settled, facts).expect_err("refused")),
+            ["terms"]
+        );
         let ok = input(
             OutcomeResult::Settled,
             vec![TermInput {
@@ -495,7 +497,8 @@ mod tests {
     #[test]
     fn registration_needs_a_number_and_a_return_needs_a_reason() {
         use RegistrationDecision as D;
-        let field = |r: Result<Registration, Vec<FieldError>>| r.unwrap_err()[0].field.clone();
+        let field =
+            |r: Result<Registration, Vec<FieldError>>| r.expect_err("refused")[0].field.clone();
         assert_eq!(
             field(check_registration(D::Registered, None, None)),
             "court_registration_number"
