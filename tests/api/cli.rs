@@ -368,7 +368,21 @@ async fn demo_loads_courts_mediators_and_cases_once_and_its_clerk_can_log_in() {
         .json()
         .await
         .expect("json");
-    assert_eq!(listed["items"].as_array().map(Vec::len), Some(10));
+    assert_eq!(listed["items"].as_array().map(Vec::len), Some(12));
+    // The registered agreement printed by `demo` opens as a PDF.
+    let printed = stdout
+        .lines()
+        .find(|l| l.trim_end().ends_with("/document.pdf"))
+        .expect("a document link");
+    let path = &printed[printed.find("/p/").expect("a party link")..];
+    let pdf = client
+        .get(format!("{base}{}", path.trim()))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(pdf.status(), StatusCode::OK);
+    assert_eq!(pdf.headers()["content-type"], "application/pdf");
+    assert!(pdf.bytes().await.expect("body").starts_with(b"%PDF-"));
     let status = server.terminate(Duration::from_secs(20)).await;
     assert!(status.success(), "exit status {status:?}");
 }
