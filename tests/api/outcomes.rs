@@ -538,6 +538,56 @@ async fn bad_outcomes_are_refused_field_by_field() {
     let app = spawn_app().await;
     let s = held_case(&app, "BAD").await;
     let base = settlement(&s, today(), "");
+    // Only the case's mediator records or submits it.
+    let (_, stranger) = app
+        .mediator_with_login(
+            "other@mediators.kz",
+            json!({
+                "name": "Other Mediator", "email": "other@mediators.kz",
+                "registry_number": "M-OTHER", "kind": "professional", "certified_until": "2031-12-31",
+                "specialties": ["civil"], "languages": ["ru"], "court_ids": [s.court],
+                "max_active_cases": 5, "timezone": "Asia/Almaty"
+            }),
+        )
+        .await;
+    let path = format!("/api/v1/cases/{}/outcome", s.case);
+    problem(
+        app.post(&path, Some(&s.clerk), base.clone()).await,
+        StatusCode::FORBIDDEN,
+    )
+    .await;
+    problem(
+        app.post(&path, Some(&app.admin_token), base.clone()).await,
+        StatusCode::FORBIDDEN,
+    )
+    .await;
+    problem(
+        app.post(&path, Some(&stranger), base.clone()).await,
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+    problem(
+        app.post(&format!("{path}/submit"), Some(&s.clerk), json!({}))
+            .await,
+        StatusCode::FORBIDDEN,
+    )
+    .await;
+    // Nothing recorded yet: nothing to read or submit.
+    problem(
+        app.get(&path, Some(&s.mediator_token)).await,
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+    problem(
+        app.post(
+            &format!("{path}/submit"),
+            Some(&s.mediator_token),
+            json!({}),
+        )
+        .await,
+        StatusCode::CONFLICT,
+    )
+    .await;
     let with = |f: &dyn Fn(&mut Value)| {
         let mut b = base.clone();
         f(&mut b);
