@@ -953,6 +953,23 @@ async fn outcome_registered_and_decided(app: &TestApp, s: &Setup) -> (Vec<String
 #[tokio::test]
 async fn a_returned_agreement_is_corrected_as_a_new_version_and_both_are_kept_with_their_hashes() {
     let app = spawn_app().await;
+    let api: Value = app
+        .get("/api/openapi.json", None)
+        .await
+        .json()
+        .await
+        .expect("OpenAPI");
+    for path in [
+        "/api/v1/sessions/{id}/attendance",
+        "/api/v1/cases/{id}/outcome",
+        "/api/v1/cases/{id}/outcome/document.pdf",
+        "/api/v1/cases/{id}/outcome/document.html",
+        "/api/v1/cases/{id}/outcome/submit",
+        "/api/v1/cases/{id}/outcome/registration",
+        "/p/{token}/document.pdf",
+    ] {
+        assert!(api["paths"][path].is_object(), "{path} is documented");
+    }
     let s = held_case(&app, "RET").await;
     let due = today() + Duration::days(20);
     let outcome_path = format!("/api/v1/cases/{}/outcome", s.case);
@@ -984,7 +1001,20 @@ async fn a_returned_agreement_is_corrected_as_a_new_version_and_both_are_kept_wi
     );
     assert_eq!(outbox(&app, s.case, "outcome_decided").await.len(), 1);
     assert!(outbox(&app, s.case, "outcome_registered").await.is_empty());
-    // A returned version is frozen: submitting it again is refused.
+    // A returned version is frozen: deciding on it again or submitting it
+    // again is refused.
+    problem(
+        action(
+            &app,
+            &s,
+            "registration",
+            &s.clerk,
+            json!({"decision": "registered", "court_registration_number": "X-1"}),
+        )
+        .await,
+        StatusCode::CONFLICT,
+    )
+    .await;
     problem(
         action(&app, &s, "submit", &s.mediator_token, json!({})).await,
         StatusCode::CONFLICT,
