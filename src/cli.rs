@@ -290,6 +290,14 @@ fn print_demo(settings: &Settings, s: &demo::DemoSummary, spooled: Option<usize>
         println!("A party's own page (parties have no account; the link is in their emails):");
         println!("  {link}");
     }
+    if let Some(link) = &s.agreement_link {
+        println!();
+        println!(
+            "A party whose settlement agreement the court registered (download the PDF there):"
+        );
+        println!("  {link}");
+        println!("  {link}/document.pdf");
+    }
     println!();
     match spooled {
         Some(n) => println!(

@@ -26,12 +26,14 @@ use crate::db::now;
 use crate::domain::case::{CaseCategory, CaseNumber, LegalCapacity, PartyRole};
 use crate::domain::iin::IinBin;
 use crate::domain::mediator::{MediatorKind, MediatorStatus, Specialty, TimeOffSpan};
+use crate::domain::outcome::{OutcomeInput, OutcomeResult, RegistrationDecision, TermInput};
 use crate::domain::primitives::{FreeText, Phone, Reason};
 use crate::domain::session::SessionFormat;
 use crate::domain::slots::parse_weekly;
 use crate::domain::{CourtCode, EmailAddress, Language, Role, TimeZoneName};
 use crate::error::{AppError, AppResult};
 use crate::services::assignments::{self, Answer};
+use crate::services::attendance::{self, AttendanceInput};
 use crate::services::audit::Actor;
 use crate::services::auth::Caller;
 use crate::services::availability::{self, cache, cache::CalendarCache};
@@ -41,7 +43,7 @@ use crate::services::mediators::{self, MediatorInput};
 use crate::services::records::Party;
 use crate::services::sessions::{self, Booking, Place, SessionRecord};
 use crate::services::users::{self, NewUser, User};
-use crate::services::{links, outbox};
+use crate::services::{links, outbox, outcomes};
 
 /// The password of every demo account. Printed on purpose: it is a demo.
 pub const PASSWORD: &str = "demo-password-2026";
@@ -79,6 +81,9 @@ pub struct DemoSummary {
     pub password: &'static str,
     /// A party's personal page, to see what a party sees.
     pub party_link: Option<String>,
+    /// The page of a party whose agreement the court registered: it offers
+    /// the agreement's PDF.
+    pub agreement_link: Option<String>,
 }
 
 /// How many courts the database already holds; [`load`] runs only on none.
@@ -112,12 +117,14 @@ pub async fn load(db: &DatabaseConnection, settings: &Settings) -> anyhow::Resul
         logins: Vec::new(),
         sessions: 0,
         party_link: None,
+        agreement_link: None,
     };
     let admin = demo.admin().await?;
     demo.courts(&admin).await?;
     demo.clerks(&admin).await?;
     demo.mediators(&admin).await?;
     demo.cases().await?;
+    demo.outcomes().await?;
     demo.summary().await
 }
 
@@ -145,6 +152,16 @@ struct Demo<'a> {
     logins: Vec<DemoLogin>,
     sessions: usize,
     party_link: Option<String>,
+    agreement_link: Option<String>,
+}
+
+/// How far a demo settlement goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum OutcomeStage {
+    Recorded,
+    Submitted,
+    Registered,
+    Returned,
 }
 
 /// A service error as one readable line, naming what was being done.
@@ -1664,6 +1681,276 @@ impl<'a> Demo<'a> {
         Ok(())
     }
 
+    /// A case that ran its course up to `stage`: referred, accepted by
+    /// `number`, a session booked in the coming days and held (played at its
+    /// end, as the deadline watch is played ahead), a settlement signed that
+    /// day, then submitted, registered or returned.
+    async fn settled(
+        &mut self,
+        spec: CaseSpec,
+        number: &str,
+        terms: &[(&str, Option<i64>, Option<PartyRole>)],
+        stage: OutcomeStage,
+    ) -> anyhow::Result<CaseRecord> {
+        let court = spec.court;
+        let case = self.refer(spec).await?;
+        self.assign(court, &case, number).await?;
+        let mediator = self.mediator_login(number)?.clone();
+        let place = [self.online(&case)];
+        let start = self.now + Duration::hours(2);
+        let session = self
+            .book(
+                &mediator,
+                &case,
+                number,
+                60,
+                &place,
+                None,
+                None,
+                start,
+                (0, 0),
+            )
+            .await?;
+        let held_at = session.session.ends_at;
+        let principals: Vec<Uuid> = case
+            .parties
+            .iter()
+            .filter(|p| p.role.is_principal())
+            .map(|p| p.id)
+            .collect();
+        attendance::record(
+            self.db,
+            &mediator,
+            session.session.id,
+            AttendanceInput {
+                held: true,
+                present_party_ids: principals,
+            },
+            held_at,
+        )
+        .await
+        .doing(|| {
+            format!(
+                "recording attendance in case {}",
+                case.case.court_case_number
+            )
+        })?;
+        let signed_on = held_at.with_timezone(&ALMATY).date_naive();
+        let owner = |role: PartyRole| case.parties.iter().find(|p| p.role == role).map(|p| p.id);
+        let owner = &owner;
+        let input = OutcomeInput {
+            result: OutcomeResult::Settled,
+            terms: terms
+                .iter()
+                .map(|(text, days, role)| TermInput {
+                    text: (*text).to_owned(),
+                    due_date: days.map(|d| signed_on + Duration::days(d)),
+                    owed_by_party_id: role.and_then(owner),
+                })
+                .collect(),
+            signed_on,
+            signed_at_place: if court == "ALM" {
+                "Алматы қаласы".into()
+            } else {
+                "Астана қаласы".into()
+            },
+            unresolved: None,
+        };
+        let number_text = case.case.court_case_number.clone();
+        outcomes::record(self.db, &mediator, case.case.id, input, held_at)
+            .await
+            .doing(|| format!("recording the outcome of case {number_text}"))?;
+        if stage == OutcomeStage::Recorded {
+            return Ok(case);
+        }
+        outcomes::submit(self.db, self.settings, &mediator, case.case.id)
+            .await
+            .doing(|| format!("submitting the outcome of case {number_text}"))?;
+        let clerk = self.clerk(court)?.clone();
+        let decision = match stage {
+            OutcomeStage::Registered => Some((
+                RegistrationDecision::Registered,
+                Some(format!("МК-{}/{}", self.today.year(), 100 + self.sessions)),
+                None,
+            )),
+            OutcomeStage::Returned => Some((
+                RegistrationDecision::Returned,
+                None,
+                Some("Для второго условия не указан срок исполнения; уточните его.".to_owned()),
+            )),
+            _ => None,
+        };
+        if let Some((decision, reg, reason)) = decision {
+            outcomes::decide(
+                self.db,
+                self.settings,
+                &clerk,
+                case.case.id,
+                decision,
+                reg.as_deref(),
+                reason.as_deref(),
+            )
+            .await
+            .doing(|| format!("deciding on the agreement of case {number_text}"))?;
+        }
+        Ok(case)
+    }
+
+    /// Cases with outcomes at every stage, so that an agreement PDF can be
+    /// opened at once.
+    async fn outcomes(&mut self) -> anyhow::Result<()> {
+        use CaseCategory::*;
+        use Language::{Kk, Ru};
+        use PartyRole::*;
+
+        // 21. Settled, recorded: the mediator may still correct it.
+        self.settled(
+            CaseSpec {
+                court: "ALM",
+                number: self.number("ALM", 2, 1121),
+                category: Civil,
+                summary: "Көлік жол-көлік оқиғасында зақымданғаны үшін залалды өтеу",
+                language: Kk,
+                deadline_days: 40,
+                minors_involved: false,
+                violence_reported: false,
+                interpreter_needed: false,
+                parties: vec![
+                    party(Claimant, "Жұмабаев Ерлан Қайратұлы", "e.zhumabayev", Kk)?,
+                    party(Respondent, "Смирнова Ольга Викторовна", "o.smirnova", Ru)?,
+                ],
+            },
+            "MED-ALM-001",
+            &[
+                (
+                    "Жауапкер талапкерге көліктің жөндеу құны ретінде 650 000 (алты жүз елу мың) теңге төлейді.",
+                    Some(30),
+                    Some(Respondent),
+                ),
+                ("Талапкер моральдық зиянды өндіру туралы талабынан бас тартады.", None, Some(Claimant)),
+            ],
+            OutcomeStage::Recorded,
+        )
+        .await?;
+
+        // 22. Settled and submitted: waiting for the court.
+        self.settled(
+            CaseSpec {
+                court: "ALM",
+                number: self.number("ALM", 2, 1122),
+                category: Commercial,
+                summary: "Взыскание задолженности по договору оказания услуг № 44/2025",
+                language: Ru,
+                deadline_days: 45,
+                minors_involved: false,
+                violence_reported: false,
+                interpreter_needed: false,
+                parties: vec![
+                    party(Claimant, "ТОО «Көктем Сервис»", "office.koktem-service", Ru)?,
+                    party(Respondent, "ИП Сәрсенбаев Нұржан Әлібекұлы", "n.sarsenbayev", Ru)?,
+                ],
+            },
+            "MED-ALM-002",
+            &[
+                (
+                    "Ответчик уплачивает истцу 1 200 000 (один миллион двести тысяч) тенге двумя равными платежами.",
+                    Some(60),
+                    Some(Respondent),
+                ),
+                ("Истец отказывается от взыскания неустойки.", None, Some(Claimant)),
+                ("Судебные расходы стороны несут самостоятельно.", None, None),
+            ],
+            OutcomeStage::Submitted,
+        )
+        .await?;
+
+        // 23. Settled and registered by the court: the parties can download it.
+        let registered = self
+            .settled(
+                CaseSpec {
+                    court: "AST",
+                    number: self.number("AST", 2, 221),
+                    category: Family,
+                    summary: "Взыскание алиментов на содержание несовершеннолетнего ребёнка",
+                    language: Ru,
+                    deadline_days: 45,
+                    minors_involved: false,
+                    violence_reported: false,
+                    interpreter_needed: false,
+                    parties: vec![
+                        party(Claimant, "Оспанова Айым Берікқызы", "a.ospanova", Kk)?,
+                        party(Respondent, "Оспанов Данияр Маратұлы", "d.ospanov", Ru)?,
+                    ],
+                },
+                "MED-AST-001",
+                &[
+                    (
+                        "Ответчик ежемесячно до 10 числа перечисляет 80 000 (восемьдесят тысяч) тенге на счёт истца.",
+                        Some(40),
+                        Some(Respondent),
+                    ),
+                    (
+                        "Әкесі баламен әр демалыс күні кездесуге құқылы; анасы бұған кедергі келтірмейді.",
+                        None,
+                        Some(Claimant),
+                    ),
+                ],
+                OutcomeStage::Registered,
+            )
+            .await?;
+        if let Some(p) = registered.parties.first() {
+            let token = links::party_token(self.db, p.id)
+                .await
+                .doing(|| "reading a party's link".into())?;
+            self.agreement_link = Some(cases::party_link(self.settings, &token));
+        }
+
+        // 24. Settled, returned by the court for correction.
+        self.settled(
+            CaseSpec {
+                court: "AST",
+                number: self.number("AST", 2, 222),
+                category: Family,
+                summary: "Ажырасқаннан кейін баланың әкесімен кездесу тәртібін анықтау",
+                language: Kk,
+                deadline_days: 40,
+                minors_involved: false,
+                violence_reported: false,
+                interpreter_needed: false,
+                parties: vec![
+                    party(
+                        Claimant,
+                        "Нұрмағамбетова Гүлжан Серікқызы",
+                        "g.nurmagambetova",
+                        Kk,
+                    )?,
+                    party(
+                        Respondent,
+                        "Нұрмағамбетов Асқар Төлеуұлы",
+                        "a.nurmagambetov",
+                        Kk,
+                    )?,
+                ],
+            },
+            "MED-AST-002",
+            &[
+                (
+                    "Әкесі баламен әр сенбі сайын сағат 10:00-ден 18:00-ге дейін кездеседі.",
+                    Some(7),
+                    Some(Respondent),
+                ),
+                (
+                    "Анасы кездесулерге кедергі келтірмейді.",
+                    None,
+                    Some(Claimant),
+                ),
+            ],
+            OutcomeStage::Returned,
+        )
+        .await?;
+        Ok(())
+    }
+
     async fn summary(self) -> anyhow::Result<DemoSummary> {
         let cases_by_status = cases::count_by_status(self.db)
             .await
@@ -1682,6 +1969,7 @@ impl<'a> Demo<'a> {
             logins: self.logins,
             password: PASSWORD,
             party_link: self.party_link,
+            agreement_link: self.agreement_link,
         })
     }
 }

@@ -21,6 +21,7 @@ pub struct Model {
     pub signed_at_place: String,
     #[sea_orm(column_type = "Text")]
     pub document_html: Option<String>,
+    /// SHA-256 of `document_html`.
     pub document_sha256: Option<String>,
     /// `draft` | `submitted` | `registered` | `returned`.
     pub status: String,
@@ -32,6 +33,13 @@ pub struct Model {
     pub decided_by: Option<Uuid>,
     pub created_by: Option<Uuid>,
     pub created_at: DateTimeUtc,
+    /// The agreement as PDF (settlements only).
+    #[sea_orm(column_type = "Blob")]
+    pub document_pdf: Option<Vec<u8>>,
+    pub document_pdf_sha256: Option<String>,
+    /// A partial settlement: what stays with the court.
+    #[sea_orm(column_type = "Text")]
+    pub unresolved: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

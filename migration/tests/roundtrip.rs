@@ -545,6 +545,9 @@ async fn exercise(db: &DatabaseConnection) -> Result<(), DbErr> {
             decided_by: None,
             created_by: Some(clerk.id),
             created_at: at(26),
+            document_pdf: Some(b"%PDF-1.7\n\x00\xff binary".to_vec()),
+            document_pdf_sha256: Some("cd".repeat(32)),
+            unresolved: Some("Division of property".into()),
         },
     )
     .await?;

@@ -142,6 +142,9 @@ pub enum CaseAction {
     Schedule,
     /// The mediator records how mediation ended.
     RecordOutcome,
+    /// The mediator corrects an outcome not yet submitted (the draft is
+    /// replaced; the case stays where it is).
+    CorrectOutcome,
     /// The mediator sends the agreement to the court.
     Submit,
     /// The court registers the agreement.
@@ -162,6 +165,7 @@ impl CaseAction {
             CaseAction::DeclineAssignment => "the proposal can be declined",
             CaseAction::Schedule => "sessions can be scheduled",
             CaseAction::RecordOutcome => "an outcome can be recorded",
+            CaseAction::CorrectOutcome => "the recorded outcome can be corrected",
             CaseAction::Submit => "the outcome can be submitted to the court",
             CaseAction::Register => "the agreement can be registered",
             CaseAction::Return => "the agreement can be returned",
@@ -220,7 +224,13 @@ impl CaseStatus {
             CaseAction::AcceptAssignment => (&[S::MediatorProposed], S::MediatorAccepted),
             CaseAction::DeclineAssignment => (&[S::MediatorProposed], S::Referred),
             CaseAction::Schedule => (&[S::MediatorAccepted], S::Scheduled),
-            CaseAction::RecordOutcome => (&[S::Scheduled, S::Returned], S::OutcomeRecorded),
+            // From an accepted case with no session yet only a withdrawal
+            // can be recorded; `domain::outcome` says which result when.
+            CaseAction::RecordOutcome => (
+                &[S::MediatorAccepted, S::Scheduled, S::Returned],
+                S::OutcomeRecorded,
+            ),
+            CaseAction::CorrectOutcome => (&[S::OutcomeRecorded], S::OutcomeRecorded),
             CaseAction::Submit => (&[S::OutcomeRecorded], S::SubmittedToCourt),
             CaseAction::Register => (&[S::SubmittedToCourt], S::Registered),
             CaseAction::Return => (&[S::SubmittedToCourt], S::Returned),
@@ -438,6 +448,7 @@ mod tests {
             DeclineAssignment,
             Schedule,
             RecordOutcome,
+            CorrectOutcome,
             Submit,
             Register,
             Return,
@@ -460,8 +471,8 @@ mod tests {
                 }
             }
         }
-        // 10 statuses × 10 actions, of which 17 are legal.
-        assert_eq!(refused, 100 - 17);
+        // 10 statuses × 11 actions, of which 19 are legal.
+        assert_eq!(refused, 110 - 19);
     }
 
     #[test]

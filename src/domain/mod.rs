@@ -9,6 +9,7 @@ pub mod iin;
 pub mod matching;
 pub mod mediator;
 pub mod outbox;
+pub mod outcome;
 pub mod password;
 pub mod primitives;
 pub mod registry_csv;

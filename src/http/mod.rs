@@ -14,6 +14,7 @@ pub mod mediators;
 pub mod metrics;
 pub mod openapi;
 pub mod outbox;
+pub mod outcomes;
 pub mod parties;
 pub mod response;
 pub mod sessions;
@@ -52,6 +53,7 @@ pub fn router(state: AppState) -> Router {
         .merge(parties::routes())
         .merge(outbox::routes())
         .merge(sessions::routes())
+        .merge(outcomes::routes())
         .split_for_parts();
 
     let max_body = state.settings.max_body_bytes;

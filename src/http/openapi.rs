@@ -26,6 +26,7 @@ use crate::state::AppState;
         (name = "parties", description = "Parties' personal links"),
         (name = "outbox", description = "Email delivery state, and retries of failed messages (admin)"),
         (name = "sessions", description = "Sessions and their invitations"),
+        (name = "outcomes", description = "Outcomes, the agreement document, submission to the court and registration"),
     )
 )]
 struct ApiDoc;

@@ -16,7 +16,9 @@ use utoipa_axum::routes;
 use super::extract::ApiPath;
 use crate::domain::session::RsvpAnswer;
 use crate::error::{AppError, AppResult, Problem};
+use crate::i18n;
 use crate::mail::templates;
+use crate::services::outcomes::{self, DocumentFormat};
 use crate::services::{cases, invitations};
 use crate::state::AppState;
 
@@ -26,6 +28,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(confirm_voluntary))
         .routes(routes!(session_ics))
         .routes(routes!(answer_invitation))
+        .routes(routes!(party_document_pdf))
+        .routes(routes!(party_document_html))
 }
 
 /// Pages behind a personal link must not be cached or leak the link onward.
@@ -59,6 +63,27 @@ async fn party_page(
 ) -> AppResult<Response> {
     let (party, case) = cases::party_by_token(&state.db, &token).await?;
     let view = cases::party_view(&state.db, &case).await?;
+    let outcome = outcomes::for_party(&state.db, &case).await?.map(|o| {
+        let (pdf, html) = if o.document {
+            (
+                format!("/p/{token}/document.pdf"),
+                format!("/p/{token}/document.html"),
+            )
+        } else {
+            (String::new(), String::new())
+        };
+        serde_json::json!({
+            "version": o.version,
+            "result": i18n::outcomes::result(party.language, o.result),
+            "status": i18n::outcomes::status(party.language, o.status),
+            "court_registration_number": o.court_registration_number.unwrap_or_default(),
+            "decided_on": o.decided_at.map(|t| {
+                i18n::dates::long_date(party.language, t.with_timezone(&view.court_tz).date_naive())
+            }).unwrap_or_default(),
+            "pdf": pdf,
+            "html": html,
+        })
+    });
     let court_tz = view.court_tz;
     let sessions: Vec<serde_json::Value> = invitations::of_party(&state.db, party.id)
         .await?
@@ -89,6 +114,7 @@ async fn party_page(
             voluntary_confirmed_at => party.voluntary_confirmed_at.map(|t| t.to_rfc3339()),
             confirm_action => format!("/p/{token}/voluntary-participation"),
             sessions => minijinja::value::Serde(&sessions),
+            outcome => minijinja::value::Serde(&outcome),
         },
     )?;
     Ok(private(Html(html).into_response()))
@@ -232,4 +258,36 @@ async fn answer_invitation(
         })
         .into_response(),
     ))
+}
+
+/// The agreement as PDF, for the party: once the mediator has submitted it
+/// to the court (the frozen text the parties signed), and not while the
+/// court has returned it. Every download is in the case's audit log.
+#[utoipa::path(get, path = "/p/{token}/document.pdf", tag = "parties",
+    params(("token" = String, Path)), responses(
+    (status = 200, content_type = "application/pdf", body = Vec<u8>,
+        headers(("X-Content-SHA256" = String, description = "SHA-256 (hex) of the body"))),
+    (status = 404, body = Problem, content_type = "application/problem+json"),
+))]
+async fn party_document_pdf(
+    State(state): State<AppState>,
+    ApiPath(token): ApiPath<String>,
+) -> AppResult<Response> {
+    let document = outcomes::party_document(&state.db, &token, DocumentFormat::Pdf).await?;
+    Ok(private(super::outcomes::document_response(document)?))
+}
+
+/// The agreement as HTML, for the party (as the PDF).
+#[utoipa::path(get, path = "/p/{token}/document.html", tag = "parties",
+    params(("token" = String, Path)), responses(
+    (status = 200, content_type = "text/html", body = String,
+        headers(("X-Content-SHA256" = String, description = "SHA-256 (hex) of the body"))),
+    (status = 404, body = Problem, content_type = "application/problem+json"),
+))]
+async fn party_document_html(
+    State(state): State<AppState>,
+    ApiPath(token): ApiPath<String>,
+) -> AppResult<Response> {
+    let document = outcomes::party_document(&state.db, &token, DocumentFormat::Html).await?;
+    Ok(private(super::outcomes::document_response(document)?))
 }

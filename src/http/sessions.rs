@@ -16,6 +16,7 @@ use super::extract::{ApiJson, ApiPath};
 use super::response::created;
 use crate::domain::session::SessionFormat;
 use crate::error::{AppError, AppResult, Fields, Problem};
+use crate::services::attendance::{self, AttendanceInput};
 use crate::services::sessions::{self, Booking, Move, Place, SessionRecord};
 use crate::state::AppState;
 
@@ -24,6 +25,26 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(book_session))
         .routes(routes!(get_session, move_session))
         .routes(routes!(cancel_session))
+        .routes(routes!(record_attendance))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RecordAttendance {
+    /// Whether the session took place.
+    pub held: bool,
+    /// The invited parties who were present; every other invited party is
+    /// recorded absent.
+    #[serde(default)]
+    pub present_party_ids: Vec<Uuid>,
+}
+
+/// An invited party and, once attendance is recorded, whether they came.
+#[derive(Serialize, ToSchema)]
+pub struct PartyAttendanceView {
+    pub party_id: Uuid,
+    /// None until the mediator records attendance.
+    pub attended: Option<bool>,
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -90,12 +111,29 @@ pub struct SessionView {
     pub cancel_reason: Option<String>,
     pub party_ids: Vec<Uuid>,
     pub invitations: Vec<InvitationView>,
+    /// When the mediator recorded attendance; none before.
+    pub attendance_recorded_at: Option<DateTime<Utc>>,
+    /// Each invited party: present, absent (a no-show), or not yet recorded.
+    pub attendance: Vec<PartyAttendanceView>,
 }
 
 impl From<SessionRecord> for SessionView {
     fn from(r: SessionRecord) -> Self {
         let s = r.session;
+        let attendance = r
+            .party_ids
+            .iter()
+            .map(|p| PartyAttendanceView {
+                party_id: *p,
+                attended: r
+                    .attendance
+                    .as_ref()
+                    .map(|a| a.parties.iter().any(|(id, present)| id == p && *present)),
+            })
+            .collect();
         Self {
+            attendance_recorded_at: r.attendance.as_ref().map(|a| a.recorded_at),
+            attendance,
             id: s.id,
             case_id: s.case_id,
             mediator_id: s.mediator_id,
@@ -278,5 +316,40 @@ async fn cancel_session(
 ) -> AppResult<Json<SessionView>> {
     let reason = parse_reason(&body.reason)?;
     let record = sessions::cancel(&state.db, &state.settings, &caller, id, reason).await?;
+    Ok(Json(record.into()))
+}
+
+/// Records whether the session was held and which invited parties were
+/// present (the case's mediator, after the start, once). A party's absence
+/// shows on the session for the clerk; a held session allows a settlement
+/// to be recorded and is never reminded again.
+#[utoipa::path(post, path = "/api/v1/sessions/{id}/attendance", tag = "sessions",
+    params(("id" = Uuid, Path)), request_body = RecordAttendance, security(("bearer" = [])), responses(
+    (status = 200, body = SessionView),
+    (status = 403, body = Problem, content_type = "application/problem+json"),
+    (status = 404, body = Problem, content_type = "application/problem+json"),
+    (status = 409, body = Problem, content_type = "application/problem+json"),
+    (status = 422, body = Problem, content_type = "application/problem+json"),
+))]
+async fn record_attendance(
+    State(state): State<AppState>,
+    Auth(caller): Auth,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiJson(body): ApiJson<RecordAttendance>,
+) -> AppResult<Json<SessionView>> {
+    if body.present_party_ids.len() > 100 {
+        return Err(AppError::field("present_party_ids", "at most 100 parties"));
+    }
+    let record = attendance::record(
+        &state.db,
+        &caller,
+        id,
+        AttendanceInput {
+            held: body.held,
+            present_party_ids: body.present_party_ids,
+        },
+        crate::db::now(),
+    )
+    .await?;
     Ok(Json(record.into()))
 }

@@ -4,4 +4,5 @@
 //! here, never from `Display` of a chrono type or an ISO stamp.
 
 pub mod dates;
+pub mod outcomes;
 pub mod words;

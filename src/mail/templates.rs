@@ -182,6 +182,52 @@ pub struct SessionReminder {
     pub party_link: String,
 }
 
+/// To each clerk of the referring court: the mediator submitted an outcome.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(test, derive(serde::Deserialize))]
+pub struct OutcomeSubmitted {
+    pub name: String,
+    pub court_case_number: String,
+    pub mediator_name: String,
+    /// How mediation ended, in words of the recipient's language.
+    pub result: String,
+    pub version: i32,
+    /// The day of submission, in words.
+    pub submitted_on: String,
+    pub case_link: String,
+}
+
+/// To the mediator: the court registered or returned the agreement.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(test, derive(serde::Deserialize))]
+pub struct OutcomeDecided {
+    pub name: String,
+    pub court_case_number: String,
+    pub registered: bool,
+    /// Empty when returned.
+    pub court_registration_number: String,
+    /// Empty when registered.
+    pub reason: String,
+    pub version: i32,
+    /// The day of the decision, in words.
+    pub decided_on: String,
+    pub case_link: String,
+}
+
+/// To each party: the court registered the agreement. Carries no terms:
+/// the party reads them behind their personal link.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(test, derive(serde::Deserialize))]
+pub struct OutcomeRegistered {
+    pub name: String,
+    pub court_name: String,
+    pub court_case_number: String,
+    pub court_registration_number: String,
+    /// The day of registration, in words.
+    pub decided_on: String,
+    pub party_link: String,
+}
+
 email_templates!(
     CertificationExpiring => "certification_expiring",
     CertificationSuspended => "certification_suspended",
@@ -193,6 +239,9 @@ email_templates!(
     SessionInvitation => "session_invitation",
     SessionCancelled => "session_cancelled",
     SessionReminder => "session_reminder",
+    OutcomeSubmitted => "outcome_submitted",
+    OutcomeDecided => "outcome_decided",
+    OutcomeRegistered => "outcome_registered",
 );
 
 /// The party's own page.
@@ -286,6 +335,9 @@ mod tests {
             "status": "scheduled",
             "starts_local": "2026-12-03 10:00 (Asia/Almaty)", "duration_minutes": 90,
             "location": "Room 4", "moved": false, "format": "joint",
+            "result": "settled in full", "version": 2, "submitted_on": "30 November 2026",
+            "registered": false, "court_registration_number": "REG-77",
+            "decided_on": "1 December 2026",
         })
     }
 
@@ -320,6 +372,25 @@ mod tests {
                 "2-1234/2026",
                 "2026-12-03 10:00 (Asia/Almaty)",
                 "Conflict of interest",
+                "https://kelisim.test/p/tok",
+            ],
+            "outcome_submitted" => &[
+                "2-1234/2026",
+                "Aigerim <Bek>",
+                "settled in full",
+                "30 November 2026",
+                "https://kelisim.test/cases/1",
+            ],
+            "outcome_decided" => &[
+                "2-1234/2026",
+                "Conflict of interest",
+                "1 December 2026",
+                "https://kelisim.test/cases/1",
+            ],
+            "outcome_registered" => &[
+                "2-1234/2026",
+                "REG-77",
+                "1 December 2026",
                 "https://kelisim.test/p/tok",
             ],
             other => panic!("say what {other} must show"),

@@ -16,8 +16,8 @@ use crate::domain::{EmailAddress, Language};
 use crate::error::AppResult;
 use crate::mail::templates::{
     AssignmentAnswered, AssignmentProposed, CaseDeadlineNear, CaseExpired, CaseReferred,
-    CertificationExpiring, CertificationSuspended, SessionCancelled, SessionInvitation,
-    SessionReminder, Template,
+    CertificationExpiring, CertificationSuspended, OutcomeDecided, OutcomeRegistered,
+    OutcomeSubmitted, SessionCancelled, SessionInvitation, SessionReminder, Template,
 };
 use crate::mail::{self, CalendarPart, Email};
 
@@ -146,6 +146,36 @@ pub async fn send_case_expired<C: ConnectionTrait>(
     case_id: Uuid,
     to: Addressee<'_>,
     context: CaseExpired,
+) -> AppResult<Uuid> {
+    send_one(db, settings, case(case_id), to, context).await
+}
+
+pub async fn send_outcome_submitted<C: ConnectionTrait>(
+    db: &C,
+    settings: &Settings,
+    case_id: Uuid,
+    to: Addressee<'_>,
+    context: OutcomeSubmitted,
+) -> AppResult<Uuid> {
+    send_one(db, settings, case(case_id), to, context).await
+}
+
+pub async fn send_outcome_decided<C: ConnectionTrait>(
+    db: &C,
+    settings: &Settings,
+    case_id: Uuid,
+    to: Addressee<'_>,
+    context: OutcomeDecided,
+) -> AppResult<Uuid> {
+    send_one(db, settings, case(case_id), to, context).await
+}
+
+pub async fn send_outcome_registered<C: ConnectionTrait>(
+    db: &C,
+    settings: &Settings,
+    case_id: Uuid,
+    to: Addressee<'_>,
+    context: OutcomeRegistered,
 ) -> AppResult<Uuid> {
     send_one(db, settings, case(case_id), to, context).await
 }

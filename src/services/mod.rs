@@ -9,6 +9,7 @@
 
 pub mod access;
 pub mod assignments;
+pub mod attendance;
 pub mod audit;
 pub mod auth;
 pub mod availability;
@@ -26,6 +27,7 @@ pub mod links;
 pub mod matching;
 pub mod mediators;
 pub mod outbox;
+pub mod outcomes;
 pub mod page;
 pub mod records;
 pub mod registry_import;

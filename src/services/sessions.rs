@@ -69,6 +69,18 @@ pub struct SessionRecord {
     pub session: Session,
     pub party_ids: Vec<Uuid>,
     pub invitations: Vec<Invitation>,
+    /// Once recorded (see `services::attendance`): when, and for each party
+    /// of `party_ids` whether they were present.
+    pub attendance: Option<Attendance>,
+}
+
+/// Who was present at a session, as its mediator recorded it.
+#[derive(Debug, Clone)]
+pub struct Attendance {
+    pub recorded_at: DateTime<Utc>,
+    pub recorded_by: Option<Uuid>,
+    /// (party, present), in the order of `party_ids`.
+    pub parties: Vec<(Uuid, bool)>,
 }
 
 fn conflict(detail: impl Into<String>, reason: &str) -> AppError {
@@ -471,24 +483,32 @@ pub async fn book(
         session,
         party_ids,
         invitations: invited,
+        attendance: None,
     })
 }
 
 /// A session with its parties and invitations.
 pub async fn load<C: ConnectionTrait>(db: &C, id: Uuid) -> AppResult<SessionRecord> {
-    let session = Session::try_from(
-        entity::sessions::Entity::find_by_id(id)
-            .one(db)
-            .await?
-            .ok_or_else(|| AppError::not_found("session"))?,
-    )?;
-    let party_ids = entity::session_parties::Entity::find()
-        .filter(entity::session_parties::Column::SessionId.eq(id))
-        .all(db)
+    let row = entity::sessions::Entity::find_by_id(id)
+        .one(db)
         .await?
-        .into_iter()
-        .map(|p| p.party_id)
-        .collect();
+        .ok_or_else(|| AppError::not_found("session"))?;
+    let (recorded_at, recorded_by) = (row.attendance_recorded_at, row.attendance_recorded_by);
+    let session = Session::try_from(row)?;
+    let invited = entity::session_parties::Entity::find()
+        .filter(entity::session_parties::Column::SessionId.eq(id))
+        .order_by_asc(entity::session_parties::Column::PartyId)
+        .all(db)
+        .await?;
+    let party_ids = invited.iter().map(|p| p.party_id).collect();
+    let attendance = recorded_at.map(|recorded_at| Attendance {
+        recorded_at,
+        recorded_by,
+        parties: invited
+            .iter()
+            .map(|p| (p.party_id, p.attended.unwrap_or(false)))
+            .collect(),
+    });
     let invitations = records::all(
         entity::invitations::Entity::find()
             .filter(entity::invitations::Column::SessionId.eq(id))
@@ -500,6 +520,7 @@ pub async fn load<C: ConnectionTrait>(db: &C, id: Uuid) -> AppResult<SessionReco
         session,
         party_ids,
         invitations,
+        attendance,
     })
 }
 
@@ -692,6 +713,7 @@ pub async fn move_session(
         session,
         party_ids: current.party_ids,
         invitations: invited,
+        attendance: None,
     })
 }
 
@@ -765,5 +787,6 @@ pub async fn cancel(
         session,
         party_ids: current.party_ids,
         invitations: invited,
+        attendance: None,
     })
 }

@@ -220,6 +220,7 @@ async fn demo_loads_courts_mediators_and_cases_once_and_its_clerk_can_log_in() {
         "demo-password-2026",
         "/api/v1/auth/token",
         "spool folder",
+        "/document.pdf",
     ] {
         assert!(
             stdout.contains(expected),
@@ -237,7 +238,7 @@ async fn demo_loads_courts_mediators_and_cases_once_and_its_clerk_can_log_in() {
         .all(&conn)
         .await
         .expect("cases");
-    assert_eq!(cases.len(), 20);
+    assert_eq!(cases.len(), 24);
     let statuses: std::collections::BTreeSet<&str> =
         cases.iter().map(|c| c.status.as_str()).collect();
     for status in [
@@ -246,6 +247,10 @@ async fn demo_loads_courts_mediators_and_cases_once_and_its_clerk_can_log_in() {
         "mediator_accepted",
         "scheduled",
         "withdrawn",
+        "outcome_recorded",
+        "submitted_to_court",
+        "registered",
+        "returned",
     ] {
         assert!(
             statuses.contains(status),
@@ -275,7 +280,12 @@ async fn demo_loads_courts_mediators_and_cases_once_and_its_clerk_can_log_in() {
     assert!(sessions.len() >= 5, "sessions: {}", sessions.len());
     let week = started + chrono::Duration::days(7);
     for s in &sessions {
-        assert_eq!(s.status, "scheduled");
+        // Sessions of the settled cases are played as held.
+        assert!(
+            s.status == "scheduled" || s.status == "held",
+            "{}",
+            s.status
+        );
         assert!(
             s.starts_at > started && s.starts_at < week,
             "{} is in the coming week",
@@ -299,6 +309,22 @@ async fn demo_loads_courts_mediators_and_cases_once_and_its_clerk_can_log_in() {
             .expect("outbox");
         assert_eq!(sent.len(), 1, "one invitation email to {}", inv.email);
     }
+    // Settlements at every stage, each with its agreement stored and hashed.
+    let outcomes = entity::outcomes::Entity::find()
+        .all(&conn)
+        .await
+        .expect("outcomes");
+    assert_eq!(outcomes.len(), 4);
+    for o in &outcomes {
+        let pdf = o.document_pdf.as_deref().expect("a PDF");
+        assert!(pdf.starts_with(b"%PDF-"));
+        use sha2::Digest;
+        assert_eq!(
+            o.document_pdf_sha256.as_deref(),
+            Some(hex::encode(sha2::Sha256::digest(pdf)).as_str())
+        );
+    }
+
     // Without SMTP the emails are already in the spool folder.
     let spooled = eml_files(&dir.path().join("mail")) as u64;
     assert_eq!(spooled, counts[6], "every outbox message is in the spool");
@@ -342,7 +368,21 @@ async fn demo_loads_courts_mediators_and_cases_once_and_its_clerk_can_log_in() {
         .json()
         .await
         .expect("json");
-    assert_eq!(listed["items"].as_array().map(Vec::len), Some(10));
+    assert_eq!(listed["items"].as_array().map(Vec::len), Some(12));
+    // The registered agreement printed by `demo` opens as a PDF.
+    let printed = stdout
+        .lines()
+        .find(|l| l.trim_end().ends_with("/document.pdf"))
+        .expect("a document link");
+    let path = &printed[printed.find("/p/").expect("a party link")..];
+    let pdf = client
+        .get(format!("{base}{}", path.trim()))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(pdf.status(), StatusCode::OK);
+    assert_eq!(pdf.headers()["content-type"], "application/pdf");
+    assert!(pdf.bytes().await.expect("body").starts_with(b"%PDF-"));
     let status = server.terminate(Duration::from_secs(20)).await;
     assert!(status.success(), "exit status {status:?}");
 }

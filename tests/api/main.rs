@@ -19,6 +19,7 @@ mod idempotency;
 mod instances;
 mod jobs;
 mod mediators;
+mod outcomes;
 mod registry_import;
 mod sessions;
 mod smtp_server;
