@@ -12,6 +12,7 @@ pub mod outbox;
 pub mod password;
 pub mod primitives;
 pub mod registry_csv;
+pub mod reports;
 pub mod session;
 pub mod slots;
 

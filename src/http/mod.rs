@@ -14,6 +14,7 @@ pub mod mediators;
 pub mod openapi;
 pub mod outbox;
 pub mod parties;
+pub mod reports;
 pub mod response;
 pub mod sessions;
 pub mod tokens;
@@ -48,6 +49,7 @@ pub fn router(state: AppState) -> Router {
         .merge(parties::routes())
         .merge(outbox::routes())
         .merge(sessions::routes())
+        .merge(reports::routes())
         .split_for_parts();
 
     let max_body = state.settings.max_body_bytes;

@@ -26,6 +26,7 @@ use crate::state::AppState;
         (name = "parties", description = "Parties' personal links"),
         (name = "outbox", description = "Email delivery state, and retries of failed messages (admin)"),
         (name = "sessions", description = "Sessions and their invitations"),
+        (name = "reports", description = "Figures of referrals and outcomes, as JSON or CSV"),
     )
 )]
 struct ApiDoc;

@@ -18,6 +18,7 @@ mod idempotency;
 mod jobs;
 mod mediators;
 mod registry_import;
+mod reports;
 mod sessions;
 mod smtp_server;
 mod users;
