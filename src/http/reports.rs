@@ -216,8 +216,8 @@ impl From<&Report> for ReportView {
 /// own court (another court is 404); mediators get 403.
 #[utoipa::path(get, path = "/api/v1/reports/summary", tag = "reports", params(SummaryParams),
     security(("bearer" = [])), responses(
-    (status = 200, body = ReportView, content_type = "application/json"),
-    (status = 200, body = String, content_type = "text/csv"),
+    (status = 200, description = "the report, as JSON or (`Accept: text/csv`) as CSV",
+        content((ReportView = "application/json"), (String = "text/csv"))),
     (status = 403, body = Problem, content_type = "application/problem+json"),
     (status = 404, body = Problem, content_type = "application/problem+json"),
     (status = 422, body = Problem, content_type = "application/problem+json"),

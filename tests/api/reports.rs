@@ -778,3 +778,28 @@ async fn the_csv_has_the_same_figures_and_no_cell_a_spreadsheet_would_run() {
     let json = report(&app, &fx.clerk_a, PERIOD).await;
     assert_eq!(json["total"]["referrals"], 6);
 }
+
+#[tokio::test]
+async fn the_summary_is_documented_as_json_and_as_csv() {
+    let app = spawn_app().await;
+    let doc: Value = app
+        .get("/api/openapi.json", None)
+        .await
+        .json()
+        .await
+        .expect("json");
+    let op = &doc["paths"]["/api/v1/reports/summary"]["get"];
+    let params: Vec<&str> = op["parameters"]
+        .as_array()
+        .expect("parameters")
+        .iter()
+        .map(|p| p["name"].as_str().expect("name"))
+        .collect();
+    assert_eq!(params, ["court_id", "from", "to"]);
+    let content = &op["responses"]["200"]["content"];
+    assert!(content["application/json"].is_object(), "{content}");
+    assert!(content["text/csv"].is_object(), "{content}");
+    for status in ["403", "404", "422"] {
+        assert!(op["responses"][status].is_object(), "{status}");
+    }
+}
