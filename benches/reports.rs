@@ -384,12 +384,15 @@ fn bench_backend(
         ..clerk.clone()
     };
     // Once, to check the data is what the bench claims to time.
+    let started = Instant::now();
     let report = rt
         .block_on(reports::summary(db, &clerk, None, period))
         .expect("the report");
+    let first = started.elapsed();
     assert_eq!(report.total.referrals, CASES as u64);
     eprintln!(
-        "{backend}: {} referrals, {} with an outcome, median {:?} / p90 {:?} days, no-show {:?} %",
+        "{backend}: first call {:.1} ms; {} referrals, {} with an outcome, median {:?} / p90 {:?} days, no-show {:?} %",
+        first.as_secs_f64() * 1000.0,
         report.total.referrals,
         report.total.outcomes,
         report.total.median_days_to_outcome,

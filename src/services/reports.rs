@@ -89,17 +89,17 @@ async fn court_in_scope(
 
 /// The cases of the report: referred (`cases.created_at`) in the period, of
 /// the court when one is given, each with the mediator whose assignment it
-/// accepted (the latest, should there ever be more than one). Parameters:
-/// `$1` accepted, `$2` start, `$3` end, `$4` the court.
+/// accepted. A case has at most one accepted assignment (a mediator is only
+/// proposed for a case that has none, and a case never goes back to that
+/// state once one accepted), so the join does not repeat a case.
+/// Parameters: `$1` accepted, `$2` start, `$3` end, `$4` the court.
 fn scope(with_court: bool) -> String {
     format!(
         "WITH scope AS (
             SELECT c.id AS id, c.category AS category, c.status AS status,
-                   c.created_at AS created_at,
-                   (SELECT a.mediator_id FROM assignments a
-                     WHERE a.case_id = c.id AND a.status = $1
-                     ORDER BY a.proposed_at DESC, a.id DESC LIMIT 1) AS mediator_id
+                   c.created_at AS created_at, a.mediator_id AS mediator_id
               FROM cases c
+              LEFT JOIN assignments a ON a.case_id = c.id AND a.status = $1
              WHERE c.created_at >= $2 AND c.created_at < $3{}
         )",
         if with_court {
@@ -111,13 +111,14 @@ fn scope(with_court: bool) -> String {
 }
 
 /// Cases by category, mediator, status and the result of their latest
-/// outcome version.
+/// outcome version (the one no other version of the case follows).
 const CASE_COUNTS: &str = "
     SELECT s.category AS category, s.mediator_id AS mediator_id, s.status AS status,
            o.result AS result, COUNT(*) AS cases
       FROM scope s
       LEFT JOIN outcomes o ON o.case_id = s.id
-           AND o.version = (SELECT MAX(o2.version) FROM outcomes o2 WHERE o2.case_id = s.id)
+           AND NOT EXISTS (SELECT 1 FROM outcomes o2
+                            WHERE o2.case_id = o.case_id AND o2.version > o.version)
      GROUP BY s.category, s.mediator_id, s.status, o.result";
 
 /// Invited parties, and those absent, of sessions whose attendance was
@@ -137,13 +138,15 @@ fn attendance(absent: usize) -> String {
     )
 }
 
-/// Each case with an outcome: its referral and its first outcome version.
+/// Each case with an outcome: its referral and its first outcome version
+/// (the one no other version of the case precedes).
 const TIMINGS: &str = "
     SELECT s.category AS category, s.mediator_id AS mediator_id,
            s.created_at AS referred_at, o.created_at AS outcome_at
       FROM scope s
       JOIN outcomes o ON o.case_id = s.id
-           AND o.version = (SELECT MIN(o2.version) FROM outcomes o2 WHERE o2.case_id = s.id)";
+           AND NOT EXISTS (SELECT 1 FROM outcomes o2
+                            WHERE o2.case_id = o.case_id AND o2.version < o.version)";
 
 /// The summary of the cases referred in `period`, of `court_id` or (for an
 /// admin who names none) of every court.
