@@ -276,10 +276,15 @@ pub fn summarize(
 
     for row in cases {
         total.add_cases(row);
-        by_category
-            .entry(row.category.clone())
-            .or_default()
-            .add_cases(row);
+        // Look up before inserting: most rows find their category, and a
+        // key is only copied for a new one.
+        match by_category.get_mut(&row.category) {
+            Some(tally) => tally.add_cases(row),
+            None => by_category
+                .entry(row.category.clone())
+                .or_default()
+                .add_cases(row),
+        }
         by_mediator
             .entry(key(row.mediator))
             .or_default()
