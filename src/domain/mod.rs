@@ -13,6 +13,7 @@ pub mod outcome;
 pub mod password;
 pub mod primitives;
 pub mod registry_csv;
+pub mod reports;
 pub mod session;
 pub mod slots;
 

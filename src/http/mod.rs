@@ -16,6 +16,7 @@ pub mod openapi;
 pub mod outbox;
 pub mod outcomes;
 pub mod parties;
+pub mod reports;
 pub mod response;
 pub mod sessions;
 pub mod tokens;
@@ -54,6 +55,7 @@ pub fn router(state: AppState) -> Router {
         .merge(outbox::routes())
         .merge(sessions::routes())
         .merge(outcomes::routes())
+        .merge(reports::routes())
         .split_for_parts();
 
     let max_body = state.settings.max_body_bytes;

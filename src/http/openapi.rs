@@ -27,6 +27,7 @@ use crate::state::AppState;
         (name = "outbox", description = "Email delivery state, and retries of failed messages (admin)"),
         (name = "sessions", description = "Sessions and their invitations"),
         (name = "outcomes", description = "Outcomes, the agreement document, submission to the court and registration"),
+        (name = "reports", description = "Figures of referrals and outcomes, as JSON or CSV"),
     )
 )]
 struct ApiDoc;

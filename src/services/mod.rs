@@ -32,5 +32,6 @@ pub mod page;
 pub mod records;
 pub mod registry_import;
 pub mod reminders;
+pub mod reports;
 pub mod sessions;
 pub mod users;

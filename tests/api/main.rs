@@ -21,6 +21,7 @@ mod jobs;
 mod mediators;
 mod outcomes;
 mod registry_import;
+mod reports;
 mod sessions;
 mod smtp_server;
 mod users;
