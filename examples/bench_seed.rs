@@ -282,6 +282,7 @@ async fn seed(db: &DatabaseConnection, args: &Args) -> anyhow::Result<serde_json
             deadline_warned_at: Set(None),
             created_at: Set(now),
             updated_at: Set(now),
+            closed_at: Set(None),
         });
         sessions.push(entity::sessions::ActiveModel {
             id: Set(Uuid::now_v7()),

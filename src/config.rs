@@ -76,6 +76,18 @@ pub struct Settings {
     /// When mediation deadlines are checked (warn the clerk 5 days ahead,
     /// expire cases past their deadline).
     pub deadline_watch_cron: String,
+    /// Days after a case closes (registered, withdrawn, expired) that its
+    /// parties' personal links keep working.
+    pub party_link_days_after_close: i64,
+    /// Days after sending that a message's full body (with the party's
+    /// link) is kept in the outbox and the spool folder; then only its
+    /// headers, status and hash remain.
+    pub raw_message_retention_days: i64,
+    /// Hours an `Idempotency-Key` and the response it replays are kept.
+    pub idempotency_key_hours: i64,
+    /// When old message bodies, spool files, idempotency keys and expired or
+    /// revoked API tokens are purged; empty turns it off.
+    pub purge_cron: String,
 }
 
 impl Default for Settings {
@@ -108,6 +120,10 @@ impl Default for Settings {
             auth_cache_seconds: 2,
             reminder_cron: "0 */5 * * * *".into(),
             reminder_hours: vec![48, 2],
+            party_link_days_after_close: 90,
+            raw_message_retention_days: 30,
+            idempotency_key_hours: 24,
+            purge_cron: "0 20 * * * *".into(),
         }
     }
 }
@@ -157,6 +173,21 @@ impl Settings {
         if self.token_ttl_hours <= 0 {
             anyhow::bail!("token_ttl_hours must be positive");
         }
+        for (name, value) in [
+            (
+                "party_link_days_after_close",
+                self.party_link_days_after_close,
+            ),
+            (
+                "raw_message_retention_days",
+                self.raw_message_retention_days,
+            ),
+            ("idempotency_key_hours", self.idempotency_key_hours),
+        ] {
+            if !(1..=36_500).contains(&value) {
+                anyhow::bail!("{name} must be between 1 and 36500");
+            }
+        }
         crate::calendar::destination::Destinations::from_setting(
             &self.external_calendar_allowed_origins,
         )
@@ -167,6 +198,11 @@ impl Settings {
     /// The configured SMTP URL, treating an empty string as none.
     pub fn smtp(&self) -> Option<&str> {
         self.smtp_url.as_deref().filter(|s| !s.trim().is_empty())
+    }
+
+    /// How long parties' links keep working after their case closes.
+    pub fn party_link_lifetime(&self) -> chrono::Duration {
+        chrono::Duration::days(self.party_link_days_after_close)
     }
 
     /// `public_url` without a trailing slash.

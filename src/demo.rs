@@ -891,7 +891,7 @@ impl<'a> Demo<'a> {
         let token = links::party_token(self.db, party.id)
             .await
             .doing(|| "reading a party's link".into())?;
-        cases::confirm_voluntary(self.db, &token)
+        cases::confirm_voluntary(self.db, self.settings, &token)
             .await
             .doing(|| "confirming voluntary participation".into())?;
         Ok(())

@@ -20,7 +20,7 @@ use sea_orm_migration::sea_orm::{
 };
 use uuid::Uuid;
 
-const TABLES: [&str; 26] = [
+const TABLES: [&str; 27] = [
     "courts",
     "court_closed_days",
     "rooms",
@@ -47,6 +47,7 @@ const TABLES: [&str; 26] = [
     "idempotency_keys",
     "job_locks",
     "service_secrets",
+    "party_links",
 ];
 
 #[tokio::test]
@@ -389,6 +390,7 @@ async fn exercise(db: &DatabaseConnection) -> Result<(), DbErr> {
         deadline_warned_at: None,
         created_at: at(14),
         updated_at: at(15),
+        closed_at: None,
     };
     check_row::<cases::ActiveModel>(db, case.clone()).await?;
 
@@ -406,10 +408,22 @@ async fn exercise(db: &DatabaseConnection) -> Result<(), DbErr> {
         legal_capacity: "full".into(),
         represents_party_id: None,
         voluntary_confirmed_at: Some(at(16)),
-        access_token_hash: Some(Uuid::new_v4().simple().to_string()),
+        link_version: 2,
         created_at: at(17),
     };
     check_row::<parties::ActiveModel>(db, claimant.clone()).await?;
+    check_row::<party_links::ActiveModel>(
+        db,
+        party_links::Model {
+            id: Uuid::new_v4(),
+            party_id: claimant.id,
+            token_hash: Uuid::new_v4().simple().to_string(),
+            version: 2,
+            created_at: at(17),
+            revoked_at: Some(at(18)),
+        },
+    )
+    .await?;
 
     // `legal_capacity` defaults to 'full' when not given.
     let representative_id = Uuid::new_v4();
@@ -427,7 +441,7 @@ async fn exercise(db: &DatabaseConnection) -> Result<(), DbErr> {
         legal_capacity: NotSet,
         represents_party_id: Set(Some(claimant.id)),
         voluntary_confirmed_at: Set(None),
-        access_token_hash: Set(None),
+        link_version: NotSet,
         created_at: Set(at(18)),
     }
     .insert(db)
@@ -437,6 +451,8 @@ async fn exercise(db: &DatabaseConnection) -> Result<(), DbErr> {
         .await?
         .expect("representative exists");
     assert_eq!(representative.legal_capacity, "full");
+    // `link_version` defaults to 0.
+    assert_eq!(representative.link_version, 0);
 
     check_row::<assignments::ActiveModel>(
         db,
@@ -562,6 +578,8 @@ async fn exercise(db: &DatabaseConnection) -> Result<(), DbErr> {
         message_id: format!("<{}@kelisim.example>", Uuid::new_v4()),
         created_at: at(27),
         sent_at: None,
+        raw_sha256: Some("ab".repeat(32)),
+        raw_purged_at: None,
     };
     check_row::<outbox_messages::ActiveModel>(db, outbox.clone()).await?;
 
@@ -646,6 +664,7 @@ async fn exercise(db: &DatabaseConnection) -> Result<(), DbErr> {
             .await?
             .is_empty()
     );
+    assert!(party_links::Entity::find().all(db).await?.is_empty());
     assert!(
         sessions::Entity::find_by_id(session.id)
             .one(db)

@@ -182,6 +182,17 @@ pub struct SessionReminder {
     pub party_link: String,
 }
 
+/// To a party whose personal link was replaced: the new link; the old
+/// ones no longer work.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(test, derive(serde::Deserialize))]
+pub struct PartyLinkReplaced {
+    pub name: String,
+    pub court_name: String,
+    pub court_case_number: String,
+    pub party_link: String,
+}
+
 email_templates!(
     CertificationExpiring => "certification_expiring",
     CertificationSuspended => "certification_suspended",
@@ -193,6 +204,7 @@ email_templates!(
     SessionInvitation => "session_invitation",
     SessionCancelled => "session_cancelled",
     SessionReminder => "session_reminder",
+    PartyLinkReplaced => "party_link_replaced",
 );
 
 /// The party's own page.
@@ -320,6 +332,11 @@ mod tests {
                 "2-1234/2026",
                 "2026-12-03 10:00 (Asia/Almaty)",
                 "Conflict of interest",
+                "https://kelisim.test/p/tok",
+            ],
+            "party_link_replaced" => &[
+                "Almaly district court",
+                "2-1234/2026",
                 "https://kelisim.test/p/tok",
             ],
             other => panic!("say what {other} must show"),

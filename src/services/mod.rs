@@ -30,5 +30,6 @@ pub mod page;
 pub mod records;
 pub mod registry_import;
 pub mod reminders;
+pub mod retention;
 pub mod sessions;
 pub mod users;

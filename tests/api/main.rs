@@ -17,6 +17,7 @@ mod health;
 mod idempotency;
 mod jobs;
 mod mediators;
+mod party_links;
 mod registry_import;
 mod sessions;
 mod smtp_server;
