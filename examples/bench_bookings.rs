@@ -724,6 +724,8 @@ async fn add_history(
                     created_by: sea_orm::Set(Some(world.clerk.user_id)),
                     created_at: sea_orm::Set(now),
                     updated_at: sea_orm::Set(now),
+                    attendance_recorded_at: sea_orm::Set(None),
+                    attendance_recorded_by: sea_orm::Set(None),
                 }
             })
             .collect();

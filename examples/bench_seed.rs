@@ -300,6 +300,8 @@ async fn seed(db: &DatabaseConnection, args: &Args) -> anyhow::Result<serde_json
             created_by: Set(Some(admin.id)),
             created_at: Set(now),
             updated_at: Set(now),
+            attendance_recorded_at: Set(None),
+            attendance_recorded_by: Set(None),
         });
     }
     for chunk in cases.chunks(100) {

@@ -486,6 +486,8 @@ async fn exercise(db: &DatabaseConnection) -> Result<(), DbErr> {
         created_by: Some(clerk.id),
         created_at: at(21),
         updated_at: at(22),
+        attendance_recorded_at: Some(at(23)),
+        attendance_recorded_by: Some(clerk.id),
     };
     check_row::<sessions::ActiveModel>(db, session.clone()).await?;
 
@@ -507,6 +509,7 @@ async fn exercise(db: &DatabaseConnection) -> Result<(), DbErr> {
         session_parties::Model {
             session_id: session.id,
             party_id: claimant.id,
+            attended: Some(true),
         },
     )
     .await?;

@@ -317,8 +317,7 @@ async fn insert_session(
         deadline_warned_at: Set(None),
         created_at: Set(now),
         updated_at: Set(now),
-        attendance_recorded_at: Set(None),
-        attendance_recorded_by: Set(None),
+        closed_at: Set(None),
     }
     .insert(&app.db)
     .await
@@ -340,6 +339,8 @@ async fn insert_session(
         created_by: Set(None),
         created_at: Set(now),
         updated_at: Set(now),
+        attendance_recorded_at: Set(None),
+        attendance_recorded_by: Set(None),
     }
     .insert(&app.db)
     .await
