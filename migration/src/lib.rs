@@ -14,6 +14,7 @@ mod m20261128_000002_calendar_version;
 mod m20261128_000003_sessions_and_links;
 mod m20261130_000001_attendance;
 mod m20261130_000201_party_links;
+mod m20261130_000202_feed_secret_hash;
 
 /// Runs the Kelisim migrations (`Migrator::up(&db, None)`).
 pub struct Migrator;
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000003_sessions_and_links::Migration),
             Box::new(m20261130_000001_attendance::Migration),
             Box::new(m20261130_000201_party_links::Migration),
+            Box::new(m20261130_000202_feed_secret_hash::Migration),
         ]
     }
 }

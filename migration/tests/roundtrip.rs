@@ -290,7 +290,7 @@ async fn exercise(db: &DatabaseConnection) -> Result<(), DbErr> {
         max_active_cases: 10,
         timezone: "Asia/Almaty".into(),
         status: "active".into(),
-        feed_secret: Uuid::new_v4().simple().to_string(),
+        feed_secret_hash: Uuid::new_v4().simple().to_string(),
         external_calendar_url: Some("https://calendar.example/feed.ics".into()),
         external_calendar_error: None,
         external_calendar_fetched_at: Some(at(8)),

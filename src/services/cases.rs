@@ -75,6 +75,9 @@ pub struct CaseRecord {
     pub assignment: Option<Assignment>,
     /// Name and registry number of the mediator of that assignment.
     pub mediator: Option<(String, String)>,
+    /// The parties' email, phone and IIN/BIN were left out (blank): the
+    /// reader is a mediator who has only been proposed.
+    pub contacts_hidden: bool,
 }
 
 impl CaseRecord {
@@ -314,6 +317,7 @@ pub async fn refer(
         parties,
         assignment: None,
         mediator: None,
+        contacts_hidden: false,
     })
 }
 
@@ -357,6 +361,7 @@ pub async fn load_visible<C: ConnectionTrait>(
             .ok_or_else(not_found)?,
     )?;
     let assignment = latest_assignment(db, id).await?;
+    let mut contacts_hidden = false;
     let access = match caller.role {
         Role::Admin => CaseAccess::Court,
         Role::Clerk if caller.court_id == Some(case.court_id) => CaseAccess::Court,
@@ -369,6 +374,10 @@ pub async fn load_visible<C: ConnectionTrait>(
                     if a.mediator_id == mediator.id
                         && AssignmentStatus::HOLDING.contains(&a.status) =>
                 {
+                    // A mediator who has only been proposed sees who the
+                    // parties are (to spot a conflict of interest), not how
+                    // to reach them.
+                    contacts_hidden = a.status != AssignmentStatus::Accepted;
                     CaseAccess::Mediator(mediator.id)
                 }
                 _ => return Err(not_found()),
@@ -376,13 +385,20 @@ pub async fn load_visible<C: ConnectionTrait>(
         }
         Role::Clerk => return Err(not_found()),
     };
-    let parties = records::all(
+    let mut parties: Vec<Party> = records::all(
         entity::parties::Entity::find()
             .filter(entity::parties::Column::CaseId.eq(id))
             .order_by_asc(entity::parties::Column::Id)
             .all(db)
             .await?,
     )?;
+    if contacts_hidden {
+        for p in &mut parties {
+            p.email.clear();
+            p.phone = None;
+            p.iin_bin = None;
+        }
+    }
     let mediator = match &assignment {
         Some(a) => entity::mediators::Entity::find_by_id(a.mediator_id)
             .one(db)
@@ -396,6 +412,7 @@ pub async fn load_visible<C: ConnectionTrait>(
             parties,
             assignment,
             mediator,
+            contacts_hidden,
         },
         access,
     ))
@@ -406,15 +423,45 @@ pub async fn load_visible<C: ConnectionTrait>(
 /// data is audited.
 pub async fn read(db: &DatabaseConnection, caller: &Caller, id: Uuid) -> AppResult<CaseRecord> {
     let (record, _) = load_visible(db, caller, id).await?;
-    audit::record(
-        db,
-        Entry {
-            case_id: Some(id),
-            ..Entry::new(Actor::User(caller.user_id), "case.read", "case", id)
-                .court(Some(record.case.court_id))
-        },
-    )
-    .await?;
+    audit_read(db, caller, &record, None).await?;
+    Ok(record)
+}
+
+/// Writes a `case.read` row for `record` as given to `caller`: every answer
+/// that shows the parties' contact data is audited, the answers of changes
+/// (`after`, the change's own action) included. A record without contacts
+/// was not a read of contact data and is not written.
+pub(crate) async fn audit_read<C: ConnectionTrait>(
+    db: &C,
+    caller: &Caller,
+    record: &CaseRecord,
+    after: Option<&str>,
+) -> AppResult<()> {
+    if record.contacts_hidden && after.is_some() {
+        return Ok(());
+    }
+    let id = record.case.id;
+    let mut entry = Entry {
+        case_id: Some(id),
+        ..Entry::new(Actor::User(caller.user_id), "case.read", "case", id)
+            .court(Some(record.case.court_id))
+    };
+    if let Some(after) = after {
+        entry.details = Some(serde_json::json!({ "after": after }));
+    }
+    audit::record(db, entry).await
+}
+
+/// [`load_for_court`] for the answer of a change: the record, its read
+/// audited.
+async fn answer_for_court(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    id: Uuid,
+    after: &str,
+) -> AppResult<CaseRecord> {
+    let record = load_for_court(db, caller, id).await?;
+    audit_read(db, caller, &record, Some(after)).await?;
     Ok(record)
 }
 
@@ -626,7 +673,7 @@ pub async fn withdraw(
         .exec(&txn)
         .await?;
     txn.commit().await?;
-    load_for_court(db, caller, id).await
+    answer_for_court(db, caller, id, "case.withdrawn").await
 }
 
 /// Allows joint sessions on a case where violence was reported: the clerk's
@@ -676,7 +723,7 @@ pub async fn allow_joint_sessions(
     )
     .await?;
     txn.commit().await?;
-    load_for_court(db, caller, id).await
+    answer_for_court(db, caller, id, "case.joint_session_override").await
 }
 
 /// The audit trail of a case, oldest first (admins and the court's clerks).

@@ -18,6 +18,7 @@ pub mod courts;
 pub mod deadlines;
 pub mod delivery;
 pub mod emails;
+pub mod expired_tokens;
 pub mod feed;
 pub mod idempotency;
 pub mod invitations;

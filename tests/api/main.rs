@@ -18,6 +18,7 @@ mod idempotency;
 mod jobs;
 mod mediators;
 mod party_links;
+mod privacy;
 mod registry_import;
 mod sessions;
 mod smtp_server;
