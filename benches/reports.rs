@@ -112,7 +112,7 @@ fn rows() -> Rows {
             max_active_cases: Set(200),
             timezone: Set("Asia/Almaty".into()),
             status: Set("active".into()),
-            feed_secret: Set(format!("bench-reports-feed-{i}")),
+            feed_secret_hash: Set(format!("bench-reports-feed-{i}")),
             external_calendar_url: Set(None),
             external_calendar_error: Set(None),
             external_calendar_fetched_at: Set(None),
@@ -187,6 +187,7 @@ fn rows() -> Rows {
             status: Set(status.into()),
             referred_by: Set(user_id),
             deadline_warned_at: Set(None),
+            closed_at: Set(None),
             created_at: Set(referred),
             updated_at: Set(referred),
         });
@@ -206,7 +207,7 @@ fn rows() -> Rows {
                 legal_capacity: Set("full".into()),
                 represents_party_id: Set(None),
                 voluntary_confirmed_at: Set(None),
-                access_token_hash: Set(None),
+                link_version: Set(0),
                 created_at: Set(referred),
             });
         }

@@ -349,6 +349,7 @@ async fn seed(
         )
         .await
         .map_err(app)?
+        .0
         .mediator;
         availability::hours::set_weekly(db, &admin, mediator.id, all_week.clone())
             .await

@@ -160,7 +160,7 @@ async fn seed(db: &DatabaseConnection, args: &Args) -> anyhow::Result<serde_json
         max_active_cases: Set(200),
         timezone: Set("Asia/Almaty".into()),
         status: Set("active".into()),
-        feed_secret: Set(format!("bench-feed-{}", Uuid::new_v4().simple())),
+        feed_secret_hash: Set(format!("bench-feed-{}", Uuid::new_v4().simple())),
         external_calendar_url: Set(None),
         external_calendar_error: Set(None),
         external_calendar_fetched_at: Set(None),
@@ -282,6 +282,7 @@ async fn seed(db: &DatabaseConnection, args: &Args) -> anyhow::Result<serde_json
             deadline_warned_at: Set(None),
             created_at: Set(now),
             updated_at: Set(now),
+            closed_at: Set(None),
         });
         sessions.push(entity::sessions::ActiveModel {
             id: Set(Uuid::now_v7()),

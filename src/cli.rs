@@ -51,9 +51,10 @@ pub enum Command {
     },
     /// Load a small, realistic demo data set into an empty database — two
     /// courts, 30 mediators, 20 cases in every stage, sessions in the coming
-    /// week — and print how to log in. Every demo account has the password
-    /// printed; every address is on a reserved domain. Refuses to touch a
-    /// database that already holds a court.
+    /// week — and print how to log in. Every demo account has one random
+    /// password made for this run and printed once; every address is on a
+    /// reserved domain. Refuses to touch a database that already holds a
+    /// court.
     Demo,
 }
 

@@ -82,6 +82,18 @@ pub struct Settings {
     /// After SIGTERM: how long requests in flight and the delivery round in
     /// progress may take to finish before the process exits anyway.
     pub shutdown_grace_seconds: u64,
+    /// Days after a case closes (registered, withdrawn, expired) that its
+    /// parties' personal links keep working.
+    pub party_link_days_after_close: i64,
+    /// Days after sending that a message's full body (with the party's
+    /// link) is kept in the outbox and the spool folder; then only its
+    /// headers, status and hash remain.
+    pub raw_message_retention_days: i64,
+    /// Hours an `Idempotency-Key` and the response it replays are kept.
+    pub idempotency_key_hours: i64,
+    /// When old message bodies, spool files, idempotency keys and expired or
+    /// revoked API tokens are purged; empty turns it off.
+    pub purge_cron: String,
 }
 
 impl Default for Settings {
@@ -116,6 +128,10 @@ impl Default for Settings {
             reminder_hours: vec![48, 2],
             metrics_token: None,
             shutdown_grace_seconds: 20,
+            party_link_days_after_close: 90,
+            raw_message_retention_days: 30,
+            idempotency_key_hours: 24,
+            purge_cron: "0 20 * * * *".into(),
         }
     }
 }
@@ -165,6 +181,21 @@ impl Settings {
         if self.token_ttl_hours <= 0 {
             anyhow::bail!("token_ttl_hours must be positive");
         }
+        for (name, value) in [
+            (
+                "party_link_days_after_close",
+                self.party_link_days_after_close,
+            ),
+            (
+                "raw_message_retention_days",
+                self.raw_message_retention_days,
+            ),
+            ("idempotency_key_hours", self.idempotency_key_hours),
+        ] {
+            if !(1..=36_500).contains(&value) {
+                anyhow::bail!("{name} must be between 1 and 36500");
+            }
+        }
         crate::calendar::destination::Destinations::from_setting(
             &self.external_calendar_allowed_origins,
         )
@@ -175,6 +206,11 @@ impl Settings {
     /// The configured SMTP URL, treating an empty string as none.
     pub fn smtp(&self) -> Option<&str> {
         self.smtp_url.as_deref().filter(|s| !s.trim().is_empty())
+    }
+
+    /// How long parties' links keep working after their case closes.
+    pub fn party_link_lifetime(&self) -> chrono::Duration {
+        chrono::Duration::days(self.party_link_days_after_close)
     }
 
     /// `public_url` without a trailing slash.

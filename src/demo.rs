@@ -45,8 +45,19 @@ use crate::services::sessions::{self, Booking, Place, SessionRecord};
 use crate::services::users::{self, NewUser, User};
 use crate::services::{links, outbox, outcomes};
 
-/// The password of every demo account. Printed on purpose: it is a demo.
-pub const PASSWORD: &str = "demo-password-2026";
+/// A new password for the demo accounts of one run: 96 random bits, so a
+/// demo left reachable is not open to anyone who has read this source.
+/// Printed once, when the demo is loaded.
+pub fn new_password() -> String {
+    use base64::Engine;
+    use rand::RngCore;
+    let mut bytes = [0u8; 12];
+    rand::rng().fill_bytes(&mut bytes);
+    format!(
+        "demo-{}",
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+    )
+}
 
 /// Domain of the staff accounts and of the mediators' registry entries.
 const STAFF_DOMAIN: &str = "kelisim.example";
@@ -78,7 +89,8 @@ pub struct DemoSummary {
     /// Messages in the outbox (one per recipient of every email).
     pub emails: u64,
     pub logins: Vec<DemoLogin>,
-    pub password: &'static str,
+    /// The password of every demo account of this run.
+    pub password: String,
     /// A party's personal page, to see what a party sees.
     pub party_link: Option<String>,
     /// The page of a party whose agreement the court registered: it offers
@@ -118,6 +130,7 @@ pub async fn load(db: &DatabaseConnection, settings: &Settings) -> anyhow::Resul
         sessions: 0,
         party_link: None,
         agreement_link: None,
+        password: new_password(),
     };
     let admin = demo.admin().await?;
     demo.courts(&admin).await?;
@@ -137,6 +150,8 @@ struct DemoMediator {
 struct Demo<'a> {
     db: &'a DatabaseConnection,
     settings: &'a Settings,
+    /// The password of every account of this run.
+    password: String,
     cache: CalendarCache,
     now: DateTime<Utc>,
     /// Today in Almaty.
@@ -228,7 +243,7 @@ fn party(
     })
 }
 
-/// A staff account of the demo, with the demo password.
+/// A staff account of the demo; [`Demo::user`] gives it the run's password.
 fn staff(
     role: Role,
     mailbox: &str,
@@ -242,7 +257,7 @@ fn staff(
         role,
         court_id,
         language,
-        password: PASSWORD.to_owned(),
+        password: String::new(),
     })
 }
 
@@ -586,8 +601,12 @@ impl<'a> Demo<'a> {
             .ok_or_else(|| anyhow!("{naive} does not exist in Almaty"))
     }
 
-    /// Creates a staff account with the demo password and lists its login.
+    /// Creates a staff account with the run's password and lists its login.
     async fn user(&mut self, actor: Actor, new: NewUser, detail: String) -> anyhow::Result<User> {
+        let new = NewUser {
+            password: self.password.clone(),
+            ..new
+        };
         let address = new.email.clone();
         let role = new.role;
         let user = users::create(self.db, actor, new)
@@ -756,7 +775,8 @@ impl<'a> Demo<'a> {
                 },
             )
             .await
-            .doing(|| format!("adding the mediator {}", spec.number))?;
+            .doing(|| format!("adding the mediator {}", spec.number))?
+            .0;
             let id = record.mediator.id;
             let weekly = parse_weekly(&spec.hours.items())
                 .map_err(|e| anyhow!("the hours of {}: {e:?}", spec.number))?;
@@ -908,7 +928,7 @@ impl<'a> Demo<'a> {
         let token = links::party_token(self.db, party.id)
             .await
             .doing(|| "reading a party's link".into())?;
-        cases::confirm_voluntary(self.db, &token)
+        cases::confirm_voluntary(self.db, self.settings, &token)
             .await
             .doing(|| "confirming voluntary participation".into())?;
         Ok(())
@@ -1967,7 +1987,7 @@ impl<'a> Demo<'a> {
             sessions: self.sessions,
             emails,
             logins: self.logins,
-            password: PASSWORD,
+            password: self.password,
             party_link: self.party_link,
             agreement_link: self.agreement_link,
         })
@@ -1977,6 +1997,14 @@ impl<'a> Demo<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_run_of_the_demo_has_a_password_of_its_own() {
+        let a = new_password();
+        assert_ne!(a, new_password());
+        assert!(a.starts_with("demo-") && a.len() == "demo-".len() + 16);
+        assert!(crate::domain::password::check_strength(&a).is_ok());
+    }
 
     #[test]
     fn demo_identification_numbers_are_valid() {

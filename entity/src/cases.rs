@@ -30,6 +30,9 @@ pub struct Model {
     pub deadline_warned_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    /// When the case reached a final status (registered, withdrawn,
+    /// expired); parties' links expire a set time after it.
+    pub closed_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

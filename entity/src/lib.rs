@@ -23,6 +23,7 @@ pub mod mediators;
 pub mod outbox_messages;
 pub mod outcomes;
 pub mod parties;
+pub mod party_links;
 pub mod reminders_sent;
 pub mod rooms;
 pub mod service_secrets;
@@ -52,6 +53,7 @@ pub mod prelude {
     pub use crate::outbox_messages::Entity as OutboxMessages;
     pub use crate::outcomes::Entity as Outcomes;
     pub use crate::parties::Entity as Parties;
+    pub use crate::party_links::Entity as PartyLinks;
     pub use crate::reminders_sent::Entity as RemindersSent;
     pub use crate::rooms::Entity as Rooms;
     pub use crate::session_parties::Entity as SessionParties;

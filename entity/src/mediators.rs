@@ -26,7 +26,8 @@ pub struct Model {
     pub status: String,
     /// Secret for the mediator's iCalendar feed URL.
     #[sea_orm(unique)]
-    pub feed_secret: String,
+    /// Hex SHA-256 of the private calendar feed secret.
+    pub feed_secret_hash: String,
     pub external_calendar_url: Option<String>,
     pub external_calendar_error: Option<String>,
     pub external_calendar_fetched_at: Option<DateTimeUtc>,

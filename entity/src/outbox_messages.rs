@@ -30,6 +30,10 @@ pub struct Model {
     pub message_id: String,
     pub created_at: DateTimeUtc,
     pub sent_at: Option<DateTimeUtc>,
+    /// Hex SHA-256 of the whole message, kept when its body is purged.
+    pub raw_sha256: Option<String>,
+    /// When the body was purged (`raw_message` then holds the headers only).
+    pub raw_purged_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -26,8 +26,9 @@ pub struct Model {
     /// The party this one represents (representative / guardian / interpreter).
     pub represents_party_id: Option<Uuid>,
     pub voluntary_confirmed_at: Option<DateTimeUtc>,
-    #[sea_orm(unique)]
-    pub access_token_hash: Option<String>,
+    /// Version of the party's links: links minted under an older one are
+    /// dead. Defaults to 0 in the database.
+    pub link_version: i32,
     pub created_at: DateTimeUtc,
 }
 

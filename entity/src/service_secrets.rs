@@ -1,5 +1,5 @@
 //! `service_secrets` table: keys the service generates for itself on first
-//! use (e.g. the key that derives parties' personal link tokens).
+//! use (none is kept today; parties' links are random tokens in `party_links`).
 //!
 //! Mirrors the schema created by the `migration` crate; keep the two in step.
 

@@ -20,7 +20,7 @@ use sea_orm_migration::sea_orm::{
 };
 use uuid::Uuid;
 
-const TABLES: [&str; 26] = [
+const TABLES: [&str; 27] = [
     "courts",
     "court_closed_days",
     "rooms",
@@ -47,6 +47,7 @@ const TABLES: [&str; 26] = [
     "idempotency_keys",
     "job_locks",
     "service_secrets",
+    "party_links",
 ];
 
 #[tokio::test]
@@ -289,7 +290,7 @@ async fn exercise(db: &DatabaseConnection) -> Result<(), DbErr> {
         max_active_cases: 10,
         timezone: "Asia/Almaty".into(),
         status: "active".into(),
-        feed_secret: Uuid::new_v4().simple().to_string(),
+        feed_secret_hash: Uuid::new_v4().simple().to_string(),
         external_calendar_url: Some("https://calendar.example/feed.ics".into()),
         external_calendar_error: None,
         external_calendar_fetched_at: Some(at(8)),
@@ -389,6 +390,7 @@ async fn exercise(db: &DatabaseConnection) -> Result<(), DbErr> {
         deadline_warned_at: None,
         created_at: at(14),
         updated_at: at(15),
+        closed_at: None,
     };
     check_row::<cases::ActiveModel>(db, case.clone()).await?;
 
@@ -406,10 +408,22 @@ async fn exercise(db: &DatabaseConnection) -> Result<(), DbErr> {
         legal_capacity: "full".into(),
         represents_party_id: None,
         voluntary_confirmed_at: Some(at(16)),
-        access_token_hash: Some(Uuid::new_v4().simple().to_string()),
+        link_version: 2,
         created_at: at(17),
     };
     check_row::<parties::ActiveModel>(db, claimant.clone()).await?;
+    check_row::<party_links::ActiveModel>(
+        db,
+        party_links::Model {
+            id: Uuid::new_v4(),
+            party_id: claimant.id,
+            token_hash: Uuid::new_v4().simple().to_string(),
+            version: 2,
+            created_at: at(17),
+            revoked_at: Some(at(18)),
+        },
+    )
+    .await?;
 
     // `legal_capacity` defaults to 'full' when not given.
     let representative_id = Uuid::new_v4();
@@ -427,7 +441,7 @@ async fn exercise(db: &DatabaseConnection) -> Result<(), DbErr> {
         legal_capacity: NotSet,
         represents_party_id: Set(Some(claimant.id)),
         voluntary_confirmed_at: Set(None),
-        access_token_hash: Set(None),
+        link_version: NotSet,
         created_at: Set(at(18)),
     }
     .insert(db)
@@ -437,6 +451,8 @@ async fn exercise(db: &DatabaseConnection) -> Result<(), DbErr> {
         .await?
         .expect("representative exists");
     assert_eq!(representative.legal_capacity, "full");
+    // `link_version` defaults to 0.
+    assert_eq!(representative.link_version, 0);
 
     check_row::<assignments::ActiveModel>(
         db,
@@ -568,6 +584,8 @@ async fn exercise(db: &DatabaseConnection) -> Result<(), DbErr> {
         message_id: format!("<{}@kelisim.example>", Uuid::new_v4()),
         created_at: at(27),
         sent_at: None,
+        raw_sha256: Some("ab".repeat(32)),
+        raw_purged_at: None,
     };
     check_row::<outbox_messages::ActiveModel>(db, outbox.clone()).await?;
 
@@ -652,6 +670,7 @@ async fn exercise(db: &DatabaseConnection) -> Result<(), DbErr> {
             .await?
             .is_empty()
     );
+    assert!(party_links::Entity::find().all(db).await?.is_empty());
     assert!(
         sessions::Entity::find_by_id(session.id)
             .one(db)
@@ -693,4 +712,193 @@ async fn exercise(db: &DatabaseConnection) -> Result<(), DbErr> {
     );
 
     Ok(())
+}
+
+/// The migrations to random party links and hashed feed secrets keep what
+/// was already sent working: a party link's stored hash becomes a link of
+/// version 0, a feed secret becomes its SHA-256, the old link key is gone,
+/// and a closed case gets its closing time.
+#[tokio::test]
+async fn links_and_feed_secrets_already_sent_keep_working_after_the_migrations() -> Result<(), DbErr>
+{
+    use sea_orm_migration::prelude::{Alias, Query};
+    let path = std::env::temp_dir().join(format!("kelisim-carry-{}.db", Uuid::new_v4()));
+    let url = format!("sqlite://{}?mode=rwc", path.display());
+    let db = Database::connect(url.as_str()).await?;
+    let before = Migrator::migrations().len() - 2;
+    Migrator::up(&db, Some(u32::try_from(before).expect("a count"))).await?;
+
+    let court = Uuid::new_v4();
+    let clerk = Uuid::new_v4();
+    let case = Uuid::new_v4();
+    let party = Uuid::new_v4();
+    courts::Entity::insert(
+        courts::Model {
+            id: court,
+            code: "C-1".into(),
+            name: "Court".into(),
+            timezone: "Asia/Almaty".into(),
+            default_language: "kk".into(),
+            created_at: at(0),
+            updated_at: at(0),
+        }
+        .into_active_model(),
+    )
+    .exec_without_returning(&db)
+    .await?;
+    users::ActiveModel {
+        id: Set(clerk),
+        email: Set("clerk@court.kz".into()),
+        name: Set("Clerk".into()),
+        role: Set("clerk".into()),
+        court_id: Set(Some(court)),
+        language: Set("ru".into()),
+        password_hash: Set("x".into()),
+        active: Set(true),
+        created_at: Set(at(0)),
+        updated_at: Set(at(0)),
+    }
+    .insert(&db)
+    .await?;
+    cases::ActiveModel {
+        id: Set(case),
+        court_id: Set(court),
+        court_case_number: Set("2-1/2026".into()),
+        category: Set("family".into()),
+        summary: Set("Property".into()),
+        language: Set("ru".into()),
+        mediation_deadline: Set(day(2027, 1, 1)),
+        minors_involved: Set(false),
+        violence_reported: Set(false),
+        interpreter_needed: Set(false),
+        joint_session_override: Set(false),
+        status: Set("withdrawn".into()),
+        referred_by: Set(clerk),
+        deadline_warned_at: Set(None),
+        created_at: Set(at(0)),
+        updated_at: Set(at(50)),
+        closed_at: NotSet,
+    }
+    .insert(&db)
+    .await?;
+    let manager = SchemaManager::new(&db);
+    manager
+        .exec_stmt(
+            Query::insert()
+                .into_table(Alias::new("parties"))
+                .columns(
+                    [
+                        "id",
+                        "case_id",
+                        "role",
+                        "name",
+                        "email",
+                        "language",
+                        "is_minor",
+                        "access_token_hash",
+                        "created_at",
+                    ]
+                    .map(Alias::new),
+                )
+                .values_panic([
+                    party.into(),
+                    case.into(),
+                    "claimant".into(),
+                    "Party".into(),
+                    "party@example.kz".into(),
+                    "ru".into(),
+                    false.into(),
+                    "legacy-link-hash".into(),
+                    at(1).into(),
+                ])
+                .to_owned(),
+        )
+        .await?;
+    manager
+        .exec_stmt(
+            Query::insert()
+                .into_table(Alias::new("mediators"))
+                .columns(
+                    [
+                        "id",
+                        "name",
+                        "email",
+                        "registry_number",
+                        "kind",
+                        "certified_until",
+                        "max_active_cases",
+                        "timezone",
+                        "status",
+                        "feed_secret",
+                        "created_at",
+                        "updated_at",
+                    ]
+                    .map(Alias::new),
+                )
+                .values_panic([
+                    Uuid::new_v4().into(),
+                    "Mediator".into(),
+                    "m@example.kz".into(),
+                    "R-1".into(),
+                    "professional".into(),
+                    day(2030, 1, 1).into(),
+                    5.into(),
+                    "Asia/Almaty".into(),
+                    "active".into(),
+                    "the-old-feed-secret".into(),
+                    at(0).into(),
+                    at(0).into(),
+                ])
+                .to_owned(),
+        )
+        .await?;
+    db.execute_unprepared(
+        "INSERT INTO service_secrets (name, value, created_at) \
+         VALUES ('party_link_key', 'a-key', '2026-01-01T00:00:00Z')",
+    )
+    .await?;
+
+    Migrator::up(&db, None).await?;
+
+    let links = party_links::Entity::find().all(&db).await?;
+    assert_eq!(links.len(), 1);
+    assert_eq!(
+        (
+            links[0].party_id,
+            links[0].token_hash.as_str(),
+            links[0].version
+        ),
+        (party, "legacy-link-hash", 0)
+    );
+    assert_eq!(links[0].revoked_at, None);
+    let migrated = parties::Entity::find_by_id(party)
+        .one(&db)
+        .await?
+        .expect("the party");
+    assert_eq!(migrated.link_version, 0);
+    assert!(service_secrets::Entity::find().all(&db).await?.is_empty());
+    let closed = cases::Entity::find_by_id(case)
+        .one(&db)
+        .await?
+        .expect("the case");
+    assert_eq!(closed.closed_at, Some(at(50)));
+    let mediator = mediators::Entity::find().one(&db).await?.expect("mediator");
+    assert_eq!(
+        mediator.feed_secret_hash,
+        // SHA-256 of "the-old-feed-secret".
+        sha256_hex("the-old-feed-secret")
+    );
+
+    db.close().await?;
+    for suffix in ["", "-wal", "-shm", "-journal"] {
+        let mut file = path.clone().into_os_string();
+        file.push(suffix);
+        let _ = std::fs::remove_file(file);
+    }
+    Ok(())
+}
+
+fn sha256_hex(text: &str) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(text.as_bytes()))
 }

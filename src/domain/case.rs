@@ -393,9 +393,31 @@ pub fn scheduling_priority(minors_involved: bool) -> u8 {
     if minors_involved { 0 } else { 1 }
 }
 
+/// Whether a party's personal link has expired: once `lifetime` has passed
+/// since the case closed. An open case's links do not expire.
+pub fn party_link_expired(
+    closed_at: Option<chrono::DateTime<chrono::Utc>>,
+    lifetime: chrono::Duration,
+    at: chrono::DateTime<chrono::Utc>,
+) -> bool {
+    closed_at.is_some_and(|closed| at >= closed + lifetime)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_party_link_expires_only_once_the_set_time_after_closing_has_passed() {
+        let closed = chrono::DateTime::parse_from_rfc3339("2026-01-01T00:00:00Z")
+            .expect("a date")
+            .with_timezone(&chrono::Utc);
+        let lifetime = chrono::Duration::days(90);
+        let later = |days| closed + chrono::Duration::days(days);
+        assert!(!party_link_expired(None, lifetime, later(1000)));
+        assert!(!party_link_expired(Some(closed), lifetime, later(89)));
+        assert!(party_link_expired(Some(closed), lifetime, later(90)));
+    }
 
     fn party(role: PartyRole) -> PartyFacts {
         PartyFacts {

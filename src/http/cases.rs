@@ -163,7 +163,9 @@ pub struct PartyView {
     pub id: Uuid,
     pub role: String,
     pub name: String,
-    pub email: String,
+    /// Null, like `phone` and `iin_bin`, for a mediator who has only been
+    /// proposed (see `contacts_hidden`).
+    pub email: Option<String>,
     pub phone: Option<String>,
     pub iin_bin: Option<String>,
     pub language: String,
@@ -204,6 +206,9 @@ pub struct CaseView {
     pub status: String,
     pub referred_by: Uuid,
     pub parties: Vec<PartyView>,
+    /// The parties' email, phone and IIN/BIN are left out: the reader is a
+    /// mediator who has been proposed and has not accepted yet.
+    pub contacts_hidden: bool,
     pub assignment: Option<AssignmentView>,
     /// Parties who must still confirm voluntary participation before any
     /// session can be booked (violence reported).
@@ -220,6 +225,7 @@ impl From<CaseRecord> for CaseView {
             .map(|p| p.id)
             .collect();
         let c = r.case;
+        let hidden = r.contacts_hidden;
         let (mediator_name, registry_number) = r.mediator.unwrap_or_default();
         Self {
             id: c.id,
@@ -249,15 +255,16 @@ impl From<CaseRecord> for CaseView {
                     id: p.id,
                     role: p.role.as_str().to_owned(),
                     name: p.name,
-                    email: p.email,
-                    phone: p.phone,
-                    iin_bin: p.iin_bin,
+                    email: (!hidden).then_some(p.email),
+                    phone: p.phone.filter(|_| !hidden),
+                    iin_bin: p.iin_bin.filter(|_| !hidden),
                     language: p.language.as_str().to_owned(),
                     is_minor: p.is_minor,
                     accessibility_needs: p.accessibility_needs,
                     voluntary_confirmed_at: p.voluntary_confirmed_at,
                 })
                 .collect(),
+            contacts_hidden: hidden,
             assignment: r.assignment.map(|a| AssignmentView {
                 mediator_id: a.mediator_id,
                 mediator_name,

@@ -20,6 +20,9 @@ use crate::state::AppState;
 const HEADER: &str = "idempotency-key";
 /// Responses larger than this are not kept for replay.
 const MAX_STORED_BODY: usize = 256 * 1024;
+/// Requests under this path are never kept for replay: their answers hold
+/// credentials.
+const UNKEPT_PREFIX: &str = "/api/v1/auth/";
 /// Response headers worth replaying.
 const KEPT_HEADERS: [&str; 2] = ["content-type", "location"];
 
@@ -38,7 +41,8 @@ async fn handle(state: AppState, req: Request, next: Next) -> Result<Response, A
     let Some(key) = req.headers().get(HEADER).cloned() else {
         return Ok(next.run(req).await);
     };
-    if !is_write {
+    // Answers under /auth/ hold fresh tokens: they are never kept.
+    if !is_write || req.uri().path().starts_with(UNKEPT_PREFIX) {
         return Ok(next.run(req).await);
     }
     let key = key

@@ -69,7 +69,9 @@ pub struct MediatorView {
     pub max_active_cases: i32,
     pub timezone: String,
     pub status: String,
-    /// The private calendar feed; shown to the mediator and admins only.
+    /// The private calendar feed, in the answer that made it only (the
+    /// mediator's creation; later `POST …/calendar-feed/rotate` makes a new
+    /// one): its secret is stored hashed and cannot be shown again.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub calendar_feed_url: Option<String>,
     /// The external calendar URL and the error of its last fetch, if any;
@@ -87,17 +89,15 @@ pub struct ExternalCalendarView {
     pub last_error: Option<String>,
 }
 
-fn view(state: &AppState, r: MediatorRecord, access: Access) -> MediatorView {
+fn feed_url(state: &AppState, secret: &str) -> String {
+    format!("{}/calendar/{secret}.ics", state.settings.public_base())
+}
+
+fn view(r: MediatorRecord, access: Access) -> MediatorView {
     let m = r.mediator;
     let manage = access == Access::Manage;
     MediatorView {
-        calendar_feed_url: manage.then(|| {
-            format!(
-                "{}/calendar/{}.ics",
-                state.settings.public_base(),
-                m.feed_secret
-            )
-        }),
+        calendar_feed_url: None,
         external_calendar: manage.then(|| ExternalCalendarView {
             ics_url: m.external_calendar_url.clone(),
             last_fetched_at: m.external_calendar_fetched_at,
@@ -231,9 +231,11 @@ async fn create_mediator(
     let mut f = Fields::default();
     let input = parse_mediator(body, &mut f);
     f.finish()?;
-    let record = mediators::create(&state.db, &caller, checked(input)?).await?;
+    let (record, feed_secret) = mediators::create(&state.db, &caller, checked(input)?).await?;
     let location = format!("/api/v1/mediators/{}", record.mediator.id);
-    Ok(created(location, view(&state, record, Access::Manage)))
+    let mut answer = view(record, Access::Manage);
+    answer.calendar_feed_url = Some(feed_url(&state, &feed_secret));
+    Ok(created(location, answer))
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -264,7 +266,7 @@ async fn list_mediators(
         mediators::list_for(&state.db, &caller, q.court_id, status, page).await?;
     let access = Access::in_list(caller.role);
     Ok(Json(ListResponse {
-        items: items.into_iter().map(|r| view(&state, r, access)).collect(),
+        items: items.into_iter().map(|r| view(r, access)).collect(),
         next_cursor,
     }))
 }
@@ -281,7 +283,7 @@ async fn get_mediator(
     ApiPath(id): ApiPath<Uuid>,
 ) -> AppResult<Json<MediatorView>> {
     let (record, access) = access::load_for(&state.db, &caller, id).await?;
-    Ok(Json(view(&state, record, access)))
+    Ok(Json(view(record, access)))
 }
 
 /// Changes registry fields of a mediator (admin); only the fields sent change.
@@ -334,7 +336,7 @@ async fn update_mediator(
     let input = parse_mediator(full, &mut f);
     f.finish()?;
     let record = mediators::update(&state.db, &caller, id, checked(input)?).await?;
-    Ok(Json(view(&state, record, Access::Manage)))
+    Ok(Json(view(record, Access::Manage)))
 }
 
 // ---- availability ----------------------------------------------------------------
@@ -766,7 +768,7 @@ async fn rotate_feed(
     access::load_managed(&state.db, &caller, id).await?;
     let secret = feed::rotate_feed_secret(&state.db, &caller, id).await?;
     Ok(Json(FeedUrl {
-        calendar_feed_url: format!("{}/calendar/{secret}.ics", state.settings.public_base()),
+        calendar_feed_url: feed_url(&state, &secret),
     }))
 }
 

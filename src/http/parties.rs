@@ -3,7 +3,8 @@
 //! stored only as a hash, and good for one party of one case.
 //!
 //! Rule: a page shows only what belongs to that party — never another
-//! party's contact details.
+//! party's contact details. A replaced or expired link is the same 404 as
+//! an unknown one.
 
 use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
@@ -13,6 +14,7 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use super::auth::Auth;
 use super::extract::ApiPath;
 use crate::domain::session::RsvpAnswer;
 use crate::error::{AppError, AppResult, Problem};
@@ -30,6 +32,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(answer_invitation))
         .routes(routes!(party_document_pdf))
         .routes(routes!(party_document_html))
+        .routes(routes!(replace_link))
 }
 
 /// Pages behind a personal link must not be cached or leak the link onward.
@@ -61,7 +64,7 @@ async fn party_page(
     State(state): State<AppState>,
     ApiPath(token): ApiPath<String>,
 ) -> AppResult<Response> {
-    let (party, case) = cases::party_by_token(&state.db, &token).await?;
+    let (party, case) = cases::party_by_token(&state.db, &state.settings, &token).await?;
     let view = cases::party_view(&state.db, &case).await?;
     let outcome = outcomes::for_party(&state.db, &case).await?.map(|o| {
         let (pdf, html) = if o.document {
@@ -141,7 +144,7 @@ async fn confirm_voluntary(
     ApiPath(token): ApiPath<String>,
     headers: axum::http::HeaderMap,
 ) -> AppResult<Response> {
-    let party = cases::confirm_voluntary(&state.db, &token).await?;
+    let party = cases::confirm_voluntary(&state.db, &state.settings, &token).await?;
     let from_form = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -245,7 +248,7 @@ async fn answer_invitation(
                 .collect::<String>()
         })
         .filter(|n| !n.is_empty());
-    invitations::rsvp(&state.db, &token, id, partstat, note).await?;
+    invitations::rsvp(&state.db, &state.settings, &token, id, partstat, note).await?;
     if from_form {
         return Ok(private(
             Redirect::to(&format!("/p/{token}")).into_response(),
@@ -273,7 +276,8 @@ async fn party_document_pdf(
     State(state): State<AppState>,
     ApiPath(token): ApiPath<String>,
 ) -> AppResult<Response> {
-    let document = outcomes::party_document(&state.db, &token, DocumentFormat::Pdf).await?;
+    let document =
+        outcomes::party_document(&state.db, &state.settings, &token, DocumentFormat::Pdf).await?;
     Ok(private(super::outcomes::document_response(document)?))
 }
 
@@ -288,6 +292,38 @@ async fn party_document_html(
     State(state): State<AppState>,
     ApiPath(token): ApiPath<String>,
 ) -> AppResult<Response> {
-    let document = outcomes::party_document(&state.db, &token, DocumentFormat::Html).await?;
+    let document =
+        outcomes::party_document(&state.db, &state.settings, &token, DocumentFormat::Html).await?;
     Ok(private(super::outcomes::document_response(document)?))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct LinkReplacedView {
+    pub party_id: uuid::Uuid,
+    /// The party's new link version: every link of an older one is dead.
+    pub link_version: i32,
+    pub replaced_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// Replaces a party's personal link (an admin or a clerk of the case's
+/// court), for example when an email was seen by someone else: every link
+/// the party was sent stops working at once and the party is emailed a new
+/// one, which this answer does not contain. Audited.
+#[utoipa::path(post, path = "/api/v1/parties/{id}/link/rotate", tag = "parties",
+    params(("id" = uuid::Uuid, Path)), security(("bearer" = [])), responses(
+    (status = 200, body = LinkReplacedView),
+    (status = 403, body = Problem, content_type = "application/problem+json"),
+    (status = 404, body = Problem, content_type = "application/problem+json"),
+))]
+async fn replace_link(
+    State(state): State<AppState>,
+    Auth(caller): Auth,
+    ApiPath(id): ApiPath<uuid::Uuid>,
+) -> AppResult<axum::Json<LinkReplacedView>> {
+    let done = cases::replace_party_link(&state.db, &state.settings, &caller, id).await?;
+    Ok(axum::Json(LinkReplacedView {
+        party_id: done.party_id,
+        link_version: done.link_version,
+        replaced_at: done.replaced_at,
+    }))
 }

@@ -252,6 +252,7 @@ async fn book_session(
 }
 
 /// A session with each recipient's invitation and answer (as the case).
+/// Each read of the recipients' addresses is written to the audit log.
 #[utoipa::path(get, path = "/api/v1/sessions/{id}", tag = "sessions",
     params(("id" = Uuid, Path)), security(("bearer" = [])), responses(
     (status = 200, body = SessionView),
@@ -262,7 +263,7 @@ async fn get_session(
     Auth(caller): Auth,
     ApiPath(id): ApiPath<Uuid>,
 ) -> AppResult<Json<SessionView>> {
-    let (record, _, _) = sessions::load_visible(&state.db, &caller, id).await?;
+    let record = sessions::read(&state.db, &caller, id).await?;
     Ok(Json(record.into()))
 }
 

@@ -10,7 +10,10 @@
 pub mod calendar_refresh;
 pub mod certification;
 pub mod deadlines;
+pub mod idempotency_cleanup;
+pub mod message_retention;
 pub mod reminders;
+pub mod token_cleanup;
 
 use std::sync::Arc;
 
@@ -23,7 +26,7 @@ use crate::state::AppState;
 pub async fn start(state: AppState) -> anyhow::Result<JobScheduler> {
     let sched = JobScheduler::new().await?;
     let state = Arc::new(state);
-    let jobs: [(&str, String); 4] = [
+    let jobs: [(&str, String); 7] = [
         (
             "calendar_refresh",
             state.settings.calendar_refresh_cron.clone(),
@@ -31,6 +34,9 @@ pub async fn start(state: AppState) -> anyhow::Result<JobScheduler> {
         ("certification", state.settings.certification_cron.clone()),
         ("deadlines", state.settings.deadline_watch_cron.clone()),
         ("reminders", state.settings.reminder_cron.clone()),
+        ("message_retention", state.settings.purge_cron.clone()),
+        ("idempotency_cleanup", state.settings.purge_cron.clone()),
+        ("token_cleanup", state.settings.purge_cron.clone()),
     ];
     for (name, cron) in jobs {
         if cron.trim().is_empty() {
@@ -46,6 +52,9 @@ pub async fn start(state: AppState) -> anyhow::Result<JobScheduler> {
                         "calendar_refresh" => calendar_refresh::run(&state).await,
                         "reminders" => reminders::run(&state).await,
                         "deadlines" => deadlines::run(&state).await,
+                        "message_retention" => message_retention::run(&state).await,
+                        "idempotency_cleanup" => idempotency_cleanup::run(&state).await,
+                        "token_cleanup" => token_cleanup::run(&state).await,
                         _ => certification::run(&state).await,
                     }
                 })

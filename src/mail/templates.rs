@@ -228,6 +228,17 @@ pub struct OutcomeRegistered {
     pub party_link: String,
 }
 
+/// To a party whose personal link was replaced: the new link; the old
+/// ones no longer work.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(test, derive(serde::Deserialize))]
+pub struct PartyLinkReplaced {
+    pub name: String,
+    pub court_name: String,
+    pub court_case_number: String,
+    pub party_link: String,
+}
+
 email_templates!(
     CertificationExpiring => "certification_expiring",
     CertificationSuspended => "certification_suspended",
@@ -242,6 +253,7 @@ email_templates!(
     OutcomeSubmitted => "outcome_submitted",
     OutcomeDecided => "outcome_decided",
     OutcomeRegistered => "outcome_registered",
+    PartyLinkReplaced => "party_link_replaced",
 );
 
 /// The party's own page.
@@ -391,6 +403,11 @@ mod tests {
                 "2-1234/2026",
                 "REG-77",
                 "1 December 2026",
+                "https://kelisim.test/p/tok",
+            ],
+            "party_link_replaced" => &[
+                "Almaly district court",
+                "2-1234/2026",
                 "https://kelisim.test/p/tok",
             ],
             other => panic!("say what {other} must show"),

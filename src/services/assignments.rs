@@ -133,7 +133,9 @@ pub async fn propose(
         .await?;
     }
     txn.commit().await?;
-    cases::load_for_court(db, caller, case_id).await
+    let record = cases::load_for_court(db, caller, case_id).await?;
+    cases::audit_read(db, caller, &record, Some("case.mediator_proposed")).await?;
+    Ok(record)
 }
 
 /// The proposed mediator's answer.
@@ -248,10 +250,15 @@ pub async fn answer(
         .await?;
     }
     txn.commit().await?;
-    // A mediator who declined no longer sees the case.
+    // A mediator who declined no longer sees the case; the one who accepted
+    // now sees the parties' contacts, and that read is audited.
     match cases::load_visible(db, caller, case_id).await {
-        Ok((record, _)) => Ok(record),
+        Ok((record, _)) => {
+            cases::audit_read(db, caller, &record, Some(audit_action)).await?;
+            Ok(record)
+        }
         Err(AppError::NotFound(_)) => {
+            // Loaded while only proposed: without contacts.
             let mut record = record;
             record.case.status = to;
             record.assignment = None;

@@ -15,8 +15,9 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::audit::{self, Actor, AuditRow, Entry};
-use super::auth::{Caller, hash_token};
+use super::auth::Caller;
 use super::emails::{self, Addressee};
+use super::links;
 use super::page::{self, PageRequest};
 use super::records::{self, Assignment, Case, Party};
 use crate::config::Settings;
@@ -31,7 +32,7 @@ use crate::domain::primitives::{FreeText, Phone, Reason};
 use crate::domain::{EmailAddress, Language, Role};
 use crate::error::{AppError, AppResult, FieldError, unique_violation};
 use crate::i18n::dates;
-use crate::mail::templates::CaseReferred;
+use crate::mail::templates::{CaseReferred, PartyLinkReplaced};
 
 /// A party as given in a referral, already valid.
 #[derive(Debug, Clone)]
@@ -75,6 +76,9 @@ pub struct CaseRecord {
     pub assignment: Option<Assignment>,
     /// Name and registry number of the mediator of that assignment.
     pub mediator: Option<(String, String)>,
+    /// The parties' email, phone and IIN/BIN were left out (blank): the
+    /// reader is a mediator who has only been proposed.
+    pub contacts_hidden: bool,
 }
 
 impl CaseRecord {
@@ -228,6 +232,7 @@ pub async fn refer(
         deadline_warned_at: Set(None),
         created_at: Set(at),
         updated_at: Set(at),
+        closed_at: Set(None),
     }
     .insert(&txn)
     .await
@@ -247,7 +252,6 @@ pub async fn refer(
     let mut parties = Vec::with_capacity(input.parties.len());
     for p in &input.parties {
         let party_id = new_id();
-        let token = super::links::party_token(&txn, party_id).await?;
         let party = entity::parties::ActiveModel {
             id: Set(party_id),
             case_id: Set(id),
@@ -265,12 +269,13 @@ pub async fn refer(
             legal_capacity: Set(p.legal_capacity.as_str().to_owned()),
             represents_party_id: Set(None),
             voluntary_confirmed_at: Set(None),
-            access_token_hash: Set(Some(hash_token(&token))),
+            link_version: Set(0),
             created_at: Set(at),
         }
         .insert(&txn)
         .await?;
         let party = Party::try_from(party)?;
+        let token = links::party_token(&txn, party_id).await?;
         emails::send_case_referred(
             &txn,
             settings,
@@ -313,6 +318,7 @@ pub async fn refer(
         parties,
         assignment: None,
         mediator: None,
+        contacts_hidden: false,
     })
 }
 
@@ -356,6 +362,7 @@ pub async fn load_visible<C: ConnectionTrait>(
             .ok_or_else(not_found)?,
     )?;
     let assignment = latest_assignment(db, id).await?;
+    let mut contacts_hidden = false;
     let access = match caller.role {
         Role::Admin => CaseAccess::Court,
         Role::Clerk if caller.court_id == Some(case.court_id) => CaseAccess::Court,
@@ -368,6 +375,10 @@ pub async fn load_visible<C: ConnectionTrait>(
                     if a.mediator_id == mediator.id
                         && AssignmentStatus::HOLDING.contains(&a.status) =>
                 {
+                    // A mediator who has only been proposed sees who the
+                    // parties are (to spot a conflict of interest), not how
+                    // to reach them.
+                    contacts_hidden = a.status != AssignmentStatus::Accepted;
                     CaseAccess::Mediator(mediator.id)
                 }
                 _ => return Err(not_found()),
@@ -375,13 +386,20 @@ pub async fn load_visible<C: ConnectionTrait>(
         }
         Role::Clerk => return Err(not_found()),
     };
-    let parties = records::all(
+    let mut parties: Vec<Party> = records::all(
         entity::parties::Entity::find()
             .filter(entity::parties::Column::CaseId.eq(id))
             .order_by_asc(entity::parties::Column::Id)
             .all(db)
             .await?,
     )?;
+    if contacts_hidden {
+        for p in &mut parties {
+            p.email.clear();
+            p.phone = None;
+            p.iin_bin = None;
+        }
+    }
     let mediator = match &assignment {
         Some(a) => entity::mediators::Entity::find_by_id(a.mediator_id)
             .one(db)
@@ -395,6 +413,7 @@ pub async fn load_visible<C: ConnectionTrait>(
             parties,
             assignment,
             mediator,
+            contacts_hidden,
         },
         access,
     ))
@@ -405,15 +424,45 @@ pub async fn load_visible<C: ConnectionTrait>(
 /// data is audited.
 pub async fn read(db: &DatabaseConnection, caller: &Caller, id: Uuid) -> AppResult<CaseRecord> {
     let (record, _) = load_visible(db, caller, id).await?;
-    audit::record(
-        db,
-        Entry {
-            case_id: Some(id),
-            ..Entry::new(Actor::User(caller.user_id), "case.read", "case", id)
-                .court(Some(record.case.court_id))
-        },
-    )
-    .await?;
+    audit_read(db, caller, &record, None).await?;
+    Ok(record)
+}
+
+/// Writes a `case.read` row for `record` as given to `caller`: every answer
+/// that shows the parties' contact data is audited, the answers of changes
+/// (`after`, the change's own action) included. A record without contacts
+/// was not a read of contact data and is not written.
+pub(crate) async fn audit_read<C: ConnectionTrait>(
+    db: &C,
+    caller: &Caller,
+    record: &CaseRecord,
+    after: Option<&str>,
+) -> AppResult<()> {
+    if record.contacts_hidden && after.is_some() {
+        return Ok(());
+    }
+    let id = record.case.id;
+    let mut entry = Entry {
+        case_id: Some(id),
+        ..Entry::new(Actor::User(caller.user_id), "case.read", "case", id)
+            .court(Some(record.case.court_id))
+    };
+    if let Some(after) = after {
+        entry.details = Some(serde_json::json!({ "after": after }));
+    }
+    audit::record(db, entry).await
+}
+
+/// [`load_for_court`] for the answer of a change: the record, its read
+/// audited.
+async fn answer_for_court(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    id: Uuid,
+    after: &str,
+) -> AppResult<CaseRecord> {
+    let record = load_for_court(db, caller, id).await?;
+    audit_read(db, caller, &record, Some(after)).await?;
     Ok(record)
 }
 
@@ -567,9 +616,15 @@ pub(crate) async fn transition<C: ConnectionTrait>(
     let to = from
         .apply(action)
         .map_err(|e| AppError::conflict_with_reasons(e.to_string(), vec!["case_status".into()]))?;
-    let res = entity::cases::Entity::update_many()
+    let at = now();
+    let mut update = entity::cases::Entity::update_many()
         .col_expr(entity::cases::Column::Status, Expr::value(to.as_str()))
-        .col_expr(entity::cases::Column::UpdatedAt, Expr::value(now()))
+        .col_expr(entity::cases::Column::UpdatedAt, Expr::value(at));
+    if to.is_final() {
+        // Parties' links expire a set time after this.
+        update = update.col_expr(entity::cases::Column::ClosedAt, Expr::value(at));
+    }
+    let res = update
         .filter(entity::cases::Column::Id.eq(case.id))
         .filter(entity::cases::Column::Status.eq(from.as_str()))
         .exec(txn)
@@ -619,7 +674,7 @@ pub async fn withdraw(
         .exec(&txn)
         .await?;
     txn.commit().await?;
-    load_for_court(db, caller, id).await
+    answer_for_court(db, caller, id, "case.withdrawn").await
 }
 
 /// Allows joint sessions on a case where violence was reported: the clerk's
@@ -669,7 +724,7 @@ pub async fn allow_joint_sessions(
     )
     .await?;
     txn.commit().await?;
-    load_for_court(db, caller, id).await
+    answer_for_court(db, caller, id, "case.joint_session_override").await
 }
 
 /// The audit trail of a case, oldest first (admins and the court's clerks).
@@ -688,27 +743,37 @@ pub async fn audit_trail(
 
 // ---- parties' personal links ---------------------------------------------------
 
-/// The party holding a personal link token, with their case; not found for
-/// an unknown token.
-pub async fn party_by_token<C: ConnectionTrait>(db: &C, token: &str) -> AppResult<(Party, Case)> {
+/// The party holding a live personal link token, with their case. An
+/// unknown, replaced or expired link (the set time after the case closed)
+/// is the same "not found".
+pub async fn party_by_token<C: ConnectionTrait>(
+    db: &C,
+    settings: &Settings,
+    token: &str,
+) -> AppResult<(Party, Case)> {
     let not_found = || AppError::not_found("page");
-    if !token.starts_with("p_") || token.len() > 100 {
-        return Err(not_found());
-    }
-    let (party, case) = entity::parties::Entity::find()
-        .filter(entity::parties::Column::AccessTokenHash.eq(hash_token(token)))
+    let party_id = links::party_of(db, token).await?.ok_or_else(not_found)?;
+    let (party, case) = entity::parties::Entity::find_by_id(party_id)
         .find_also_related(entity::cases::Entity)
         .one(db)
         .await?
         .and_then(|(p, c)| c.map(|c| (p, c)))
         .ok_or_else(not_found)?;
-    Ok((party.try_into()?, case.try_into()?))
+    let case = Case::try_from(case)?;
+    if case::party_link_expired(case.closed_at, settings.party_link_lifetime(), now()) {
+        return Err(not_found());
+    }
+    Ok((party.try_into()?, case))
 }
 
 /// A party confirms through their link that they take part voluntarily.
 /// Confirming again changes nothing.
-pub async fn confirm_voluntary(db: &DatabaseConnection, token: &str) -> AppResult<Party> {
-    let (party, case) = party_by_token(db, token).await?;
+pub async fn confirm_voluntary(
+    db: &DatabaseConnection,
+    settings: &Settings,
+    token: &str,
+) -> AppResult<Party> {
+    let (party, case) = party_by_token(db, settings, token).await?;
     if party.voluntary_confirmed_at.is_some() {
         return Ok(party);
     }
@@ -780,5 +845,86 @@ pub async fn party_view<C: ConnectionTrait>(db: &C, case: &Case) -> AppResult<Pa
         court_name,
         court_tz,
         mediator_name,
+    })
+}
+
+/// What replacing a party's link did.
+#[derive(Debug, Clone)]
+pub struct LinkReplaced {
+    pub party_id: Uuid,
+    /// The party's new link version; links of older versions are dead.
+    pub link_version: i32,
+    pub replaced_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// Replaces a party's personal link (an admin or a clerk of the case's
+/// court): every link the party was sent stops working, and the party is
+/// emailed a new one. Audited.
+pub async fn replace_party_link(
+    db: &DatabaseConnection,
+    settings: &Settings,
+    caller: &Caller,
+    party_id: Uuid,
+) -> AppResult<LinkReplaced> {
+    let not_found = || AppError::not_found("party");
+    let party = Party::try_from(
+        entity::parties::Entity::find_by_id(party_id)
+            .one(db)
+            .await?
+            .ok_or_else(not_found)?,
+    )?;
+    let record = load_for_court(db, caller, party.case_id)
+        .await
+        .map_err(|e| match e {
+            AppError::NotFound(_) => not_found(),
+            other => other,
+        })?;
+    let court_name = entity::courts::Entity::find_by_id(record.case.court_id)
+        .one(db)
+        .await?
+        .map(|c| c.name)
+        .unwrap_or_default();
+    let address = EmailAddress::parse(&party.email)
+        .map_err(|e| AppError::internal("reading a party's address", anyhow::anyhow!(e)))?;
+    let at = now();
+    let txn = begin_write(db).await?;
+    let (token, link_version) = links::replace(&txn, party.id).await?;
+    emails::send_party_link_replaced(
+        &txn,
+        settings,
+        record.case.id,
+        Addressee {
+            address: &address,
+            name: &party.name,
+            language: party.language,
+        },
+        PartyLinkReplaced {
+            name: party.name.clone(),
+            court_name,
+            court_case_number: record.case.court_case_number.clone(),
+            party_link: party_link(settings, &token),
+        },
+    )
+    .await?;
+    audit::record(
+        &txn,
+        Entry {
+            case_id: Some(record.case.id),
+            ..Entry::new(
+                Actor::User(caller.user_id),
+                "party.link_replaced",
+                "party",
+                party.id,
+            )
+            .court(Some(record.case.court_id))
+            .details(serde_json::json!({ "link_version": link_version }))
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(LinkReplaced {
+        party_id: party.id,
+        link_version,
+        replaced_at: at,
     })
 }

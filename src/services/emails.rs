@@ -17,7 +17,8 @@ use crate::error::AppResult;
 use crate::mail::templates::{
     AssignmentAnswered, AssignmentProposed, CaseDeadlineNear, CaseExpired, CaseReferred,
     CertificationExpiring, CertificationSuspended, OutcomeDecided, OutcomeRegistered,
-    OutcomeSubmitted, SessionCancelled, SessionInvitation, SessionReminder, Template,
+    OutcomeSubmitted, PartyLinkReplaced, SessionCancelled, SessionInvitation, SessionReminder,
+    Template,
 };
 use crate::mail::{self, CalendarPart, Email};
 
@@ -106,6 +107,16 @@ pub async fn send_case_referred<C: ConnectionTrait>(
     case_id: Uuid,
     to: Addressee<'_>,
     context: CaseReferred,
+) -> AppResult<Uuid> {
+    send_one(db, settings, case(case_id), to, context).await
+}
+
+pub async fn send_party_link_replaced<C: ConnectionTrait>(
+    db: &C,
+    settings: &Settings,
+    case_id: Uuid,
+    to: Addressee<'_>,
+    context: PartyLinkReplaced,
 ) -> AppResult<Uuid> {
     send_one(db, settings, case(case_id), to, context).await
 }

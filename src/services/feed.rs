@@ -1,8 +1,9 @@
 //! A mediator's private calendar feed (`/calendar/<secret>.ics`): its
 //! secret, and the feed itself.
 //!
-//! Rule: the secret is the only credential of the feed; rotating it stops
-//! the old address at once.
+//! Rule: the secret is the only credential of the feed; only its SHA-256 is
+//! stored, so the address is shown once, when it is made (the mediator's
+//! creation or a rotation); rotating it stops the old address at once.
 
 use std::collections::HashMap;
 
@@ -14,7 +15,7 @@ use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOr
 use uuid::Uuid;
 
 use super::audit::{self, Actor, Entry};
-use super::auth::Caller;
+use super::auth::{Caller, hash_token};
 use crate::calendar::feed::{FeedEvent, build_feed};
 use crate::db::{begin_write, now};
 use crate::domain::session::SessionStatus;
@@ -37,7 +38,7 @@ pub async fn rotate_feed_secret(
     let txn = begin_write(db).await?;
     let secret = new_feed_secret();
     Entity::update_many()
-        .col_expr(Column::FeedSecret, Expr::value(secret.clone()))
+        .col_expr(Column::FeedSecretHash, Expr::value(hash_token(&secret)))
         .col_expr(Column::UpdatedAt, Expr::value(now()))
         .filter(Column::Id.eq(mediator_id))
         .exec(&txn)
@@ -58,11 +59,11 @@ pub async fn rotate_feed_secret(
 
 /// The iCalendar feed of the mediator holding `secret`, or not found.
 pub async fn feed(db: &DatabaseConnection, secret: &str) -> AppResult<String> {
-    if secret.len() < 20 {
+    if secret.len() < 20 || secret.len() > 100 {
         return Err(AppError::not_found("calendar"));
     }
     let mediator = entity::mediators::Entity::find()
-        .filter(entity::mediators::Column::FeedSecret.eq(secret))
+        .filter(entity::mediators::Column::FeedSecretHash.eq(hash_token(secret)))
         .one(db)
         .await?
         .ok_or_else(|| AppError::not_found("calendar"))?;

@@ -2,8 +2,10 @@
 //!
 //! Rule: a key is bound to the request it was first used with (method, path
 //! and body, hashed): the same key with another request is refused, never
-//! answered with an unrelated response.
+//! answered with an unrelated response. Kept responses hold personal data,
+//! so they are purged after `idempotency_key_hours` ([`purge`]).
 
+use chrono::{DateTime, Utc};
 use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
@@ -108,4 +110,15 @@ pub async fn remember(db: &DatabaseConnection, request: KeyedRequest, response: 
     {
         tracing::warn!(error = %e, "could not store an idempotency key");
     }
+}
+
+/// Deletes the keys first used before `before`, with their responses;
+/// returns how many.
+pub async fn purge(db: &DatabaseConnection, before: DateTime<Utc>) -> AppResult<u64> {
+    use entity::idempotency_keys::{Column, Entity};
+    Ok(Entity::delete_many()
+        .filter(Column::CreatedAt.lt(before))
+        .exec(db)
+        .await?
+        .rows_affected)
 }

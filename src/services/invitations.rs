@@ -18,7 +18,7 @@ use uuid::Uuid;
 use super::audit::{self, Actor, Entry};
 use super::cases::{self, CaseRecord};
 use super::emails::{self, Addressee};
-use super::links::LinkKey;
+use super::links;
 use super::records::{self, Case, Invitation, Party, Session};
 use super::users;
 use crate::calendar::itip::{self, Method};
@@ -183,8 +183,9 @@ pub(crate) async fn location<C: ConnectionTrait>(db: &C, s: &Session) -> AppResu
 }
 
 /// Pairs invitations with their people: `parties` must hold every invited
-/// party. Reads the link key only when a party is invited, and the
-/// mediator's language only when the mediator is.
+/// party. Mints a new personal link for every party recipient (call it in
+/// the transaction that writes the emails), and reads the mediator's
+/// language only when the mediator is invited.
 pub(crate) async fn recipients<C: ConnectionTrait>(
     db: &C,
     settings: &Settings,
@@ -192,41 +193,38 @@ pub(crate) async fn recipients<C: ConnectionTrait>(
     parties: &[Party],
     mediator: &entity::mediators::Model,
 ) -> AppResult<Vec<Recipient>> {
-    let key = if invitations.iter().any(|i| i.party_id.is_some()) {
-        Some(LinkKey::load(db).await?)
-    } else {
-        None
-    };
     let mediator_language = if invitations.iter().any(|i| i.party_id.is_none()) {
         users::language_of(db, mediator.user_id).await?
     } else {
         Language::FALLBACK
     };
     let by_id: HashMap<Uuid, &Party> = parties.iter().map(|p| (p.id, p)).collect();
-    invitations
-        .into_iter()
-        .map(|invitation| {
-            let (name, language, party_link) = match (invitation.party_id, &key) {
-                (Some(pid), Some(key)) => {
-                    let party = by_id
-                        .get(&pid)
-                        .ok_or_else(|| AppError::not_found("party"))?;
-                    (
-                        party.name.clone(),
-                        party.language,
-                        Some(cases::party_link(settings, &key.token(pid)?)),
-                    )
-                }
-                _ => (mediator.name.clone(), mediator_language, None),
-            };
-            Ok(Recipient {
-                invitation,
-                name,
-                language,
-                party_link,
-            })
-        })
-        .collect()
+    let mut out = Vec::with_capacity(invitations.len());
+    for invitation in invitations {
+        let (name, language, party_link) = match invitation.party_id {
+            Some(pid) => {
+                let party = by_id
+                    .get(&pid)
+                    .ok_or_else(|| AppError::not_found("party"))?;
+                // Each email carries a link of its own (only hashes are
+                // stored, so an earlier one cannot be read back).
+                let token = links::party_token(db, pid).await?;
+                (
+                    party.name.clone(),
+                    party.language,
+                    Some(cases::party_link(settings, &token)),
+                )
+            }
+            None => (mediator.name.clone(), mediator_language, None),
+        };
+        out.push(Recipient {
+            invitation,
+            name,
+            language,
+            party_link,
+        });
+    }
+    Ok(out)
 }
 
 /// The recipients of a stored session, from its invitations: four
@@ -379,12 +377,13 @@ pub(crate) async fn send<C: ConnectionTrait>(
 /// A party's answer to an invitation.
 pub async fn rsvp(
     db: &DatabaseConnection,
+    settings: &Settings,
     token: &str,
     session_id: Uuid,
     partstat: PartStat,
     note: Option<String>,
 ) -> AppResult<Invitation> {
-    let (party, case) = cases::party_by_token(db, token).await?;
+    let (party, case) = cases::party_by_token(db, settings, token).await?;
     let invitation = entity::invitations::Entity::find()
         .filter(entity::invitations::Column::SessionId.eq(session_id))
         .filter(entity::invitations::Column::PartyId.eq(party.id))
@@ -454,7 +453,7 @@ pub async fn party_ics(
     token: &str,
     session_id: Uuid,
 ) -> AppResult<String> {
-    let (party, case) = cases::party_by_token(db, token).await?;
+    let (party, case) = cases::party_by_token(db, settings, token).await?;
     let (session, invitation) = of_party(db, party.id)
         .await?
         .into_iter()
@@ -479,10 +478,8 @@ pub async fn party_ics(
         invitation,
         name: party.name.clone(),
         language: party.language,
-        party_link: Some(cases::party_link(
-            settings,
-            &LinkKey::load(db).await?.token(party.id)?,
-        )),
+        // The link the party opened the page with: a download mints nothing.
+        party_link: Some(cases::party_link(settings, token)),
     };
     calendar_of(settings, &occasion, &recipient, method)
 }

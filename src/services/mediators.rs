@@ -17,6 +17,7 @@ use uuid::Uuid;
 
 use super::audit::{self, Actor, Entry};
 use super::auth::Caller;
+use super::auth::hash_token;
 use super::availability;
 use super::feed::new_feed_secret;
 use super::page::{self, PageRequest};
@@ -56,8 +57,6 @@ pub struct Mediator {
     /// IANA zone name.
     pub timezone: String,
     pub status: MediatorStatus,
-    /// The secret of the private calendar feed.
-    pub feed_secret: String,
     pub external_calendar_url: Option<String>,
     pub external_calendar_error: Option<String>,
     pub external_calendar_fetched_at: Option<DateTime<Utc>>,
@@ -79,7 +78,6 @@ impl TryFrom<entity::mediators::Model> for Mediator {
             certified_until: m.certified_until,
             max_active_cases: m.max_active_cases,
             timezone: m.timezone,
-            feed_secret: m.feed_secret,
             external_calendar_url: m.external_calendar_url,
             external_calendar_error: m.external_calendar_error,
             external_calendar_fetched_at: m.external_calendar_fetched_at,
@@ -222,13 +220,16 @@ fn registry_conflict(e: sea_orm::DbErr, number: &str) -> AppError {
     }
 }
 
-/// Inserts a mediator inside `db` (a transaction); the caller writes the audit row.
+/// Inserts a mediator inside `db` (a transaction) and returns it with the
+/// secret of its calendar feed, which is stored only hashed; the caller
+/// writes the audit row.
 pub(crate) async fn insert<C: ConnectionTrait>(
     db: &C,
     input: &MediatorInput,
-) -> AppResult<entity::mediators::Model> {
+) -> AppResult<(entity::mediators::Model, String)> {
     let at = now();
     let id = new_id();
+    let feed_secret = new_feed_secret();
     let m = entity::mediators::ActiveModel {
         id: Set(id),
         user_id: Set(input.user_id),
@@ -240,7 +241,7 @@ pub(crate) async fn insert<C: ConnectionTrait>(
         max_active_cases: Set(input.max_active_cases),
         timezone: Set(input.timezone.name().to_owned()),
         status: Set(input.status.as_str().to_owned()),
-        feed_secret: Set(new_feed_secret()),
+        feed_secret_hash: Set(hash_token(&feed_secret)),
         external_calendar_url: Set(None),
         external_calendar_error: Set(None),
         external_calendar_fetched_at: Set(None),
@@ -253,7 +254,7 @@ pub(crate) async fn insert<C: ConnectionTrait>(
     .await
     .map_err(|e| registry_conflict(e, &input.registry_number))?;
     write_lists(db, id, input).await?;
-    Ok(m)
+    Ok((m, feed_secret))
 }
 
 /// Overwrites a mediator's registry fields inside `db`.
@@ -312,14 +313,16 @@ pub(crate) fn as_input(r: &MediatorRecord) -> Option<MediatorInput> {
     })
 }
 
+/// Registers a mediator; returns the entry and the secret of its calendar
+/// feed, which is shown this once.
 pub async fn create(
     db: &DatabaseConnection,
     actor: &Caller,
     input: MediatorInput,
-) -> AppResult<MediatorRecord> {
+) -> AppResult<(MediatorRecord, String)> {
     let txn = begin_write(db).await?;
     check_references(&txn, &input, "").await?;
-    let m = insert(&txn, &input).await?;
+    let (m, feed_secret) = insert(&txn, &input).await?;
     audit::record(
         &txn,
         Entry::new(
@@ -333,7 +336,7 @@ pub async fn create(
     .await?;
     let record = load_lists(&txn, m).await?;
     txn.commit().await?;
-    Ok(record)
+    Ok((record, feed_secret))
 }
 
 pub async fn update(

@@ -18,6 +18,7 @@ use crate::db::{begin_write, now};
 use crate::domain::outbox::DeliveryStatus;
 use crate::error::{AppError, AppResult};
 use crate::mail::Composed;
+use sha2::Digest;
 
 use entity::outbox_messages::{Column, Entity};
 
@@ -49,7 +50,11 @@ pub(crate) async fn insert<C: ConnectionTrait>(db: &C, messages: Vec<Outgoing>) 
             kind: Set(m.composed.kind.to_owned()),
             recipient: Set(m.composed.recipient),
             subject: Set(m.composed.subject),
+            raw_sha256: Set(Some(hex::encode(sha2::Sha256::digest(
+                m.composed.raw.as_bytes(),
+            )))),
             raw_message: Set(m.composed.raw),
+            raw_purged_at: Set(None),
             case_id: Set(m.case_id),
             session_id: Set(m.session_id),
             status: Set(DeliveryStatus::Pending.as_str().to_owned()),

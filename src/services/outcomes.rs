@@ -351,10 +351,11 @@ pub async fn for_party<C: ConnectionTrait>(db: &C, case: &Case) -> AppResult<Opt
 /// The agreement for the party holding `token`; the read is audited.
 pub async fn party_document(
     db: &DatabaseConnection,
+    settings: &Settings,
     token: &str,
     format: DocumentFormat,
 ) -> AppResult<Document> {
-    let (party, case) = cases::party_by_token(db, token).await?;
+    let (party, case) = cases::party_by_token(db, settings, token).await?;
     let rows = versions_of(db, case.id).await?;
     let row = rows
         .last()

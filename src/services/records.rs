@@ -33,6 +33,8 @@ pub struct Case {
     pub referred_by: Uuid,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// When the case reached a final status.
+    pub closed_at: Option<DateTime<Utc>>,
 }
 
 impl TryFrom<entity::cases::Model> for Case {
@@ -54,6 +56,7 @@ impl TryFrom<entity::cases::Model> for Case {
             referred_by: c.referred_by,
             created_at: c.created_at,
             updated_at: c.updated_at,
+            closed_at: c.closed_at,
         })
     }
 }

@@ -123,7 +123,9 @@ pub async fn import(
             .await?;
         match existing {
             None => {
-                let m = insert(&txn, &input).await?;
+                // The feed address is not shown here: the mediator rotates
+                // it to get one.
+                let (m, _) = insert(&txn, &input).await?;
                 audit::record(
                     &txn,
                     Entry::new(actor, "mediator.imported", "mediator", m.id)

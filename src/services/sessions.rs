@@ -541,6 +541,22 @@ pub async fn load_visible(
     Ok((record, case, may_change))
 }
 
+/// A session as its reader sees it, with the read in the audit log: the
+/// answer lists every invited person's address.
+pub async fn read(db: &DatabaseConnection, caller: &Caller, id: Uuid) -> AppResult<SessionRecord> {
+    let (record, case, _) = load_visible(db, caller, id).await?;
+    audit::record(
+        db,
+        Entry {
+            case_id: Some(case.case.id),
+            ..Entry::new(Actor::User(caller.user_id), "session.read", "session", id)
+                .court(Some(case.case.court_id))
+        },
+    )
+    .await?;
+    Ok(record)
+}
+
 /// A session that `caller` may change and that is still scheduled.
 async fn changeable(
     db: &DatabaseConnection,

@@ -217,7 +217,6 @@ async fn demo_loads_courts_mediators_and_cases_once_and_its_clerk_can_log_in() {
         "clerk.almaty@kelisim.example",
         "clerk.astana@kelisim.example",
         "a.sadykova@kelisim.example",
-        "demo-password-2026",
         "/api/v1/auth/token",
         "spool folder",
         "/document.pdf",
@@ -227,6 +226,19 @@ async fn demo_loads_courts_mediators_and_cases_once_and_its_clerk_can_log_in() {
             "the output names {expected}:\n{stdout}"
         );
     }
+
+    // The password is made for this run and printed once.
+    let password = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("Every demo account has the password: "))
+        .expect("the password is printed")
+        .trim()
+        .to_owned();
+    assert!(
+        password.starts_with("demo-") && password.len() >= 20,
+        "{password}"
+    );
+    assert!(!stdout.contains("demo-password-2026"));
 
     let conn = sea_orm::Database::connect(db.url.as_str())
         .await
@@ -337,6 +349,7 @@ async fn demo_loads_courts_mediators_and_cases_once_and_its_clerk_can_log_in() {
     assert!(!again.status.success());
     let stderr = String::from_utf8_lossy(&again.stderr);
     assert!(stderr.contains("already holds"), "{stderr}");
+    assert!(!String::from_utf8_lossy(&again.stdout).contains("password"));
     assert_eq!(demo_table_counts(&conn).await, counts);
     conn.close().await.ok();
 
@@ -352,7 +365,7 @@ async fn demo_loads_courts_mediators_and_cases_once_and_its_clerk_can_log_in() {
     wait_until_healthy(&client, &base).await;
     let resp = client
         .post(format!("{base}/api/v1/auth/token"))
-        .json(&json!({"email": "clerk.almaty@kelisim.example", "password": "demo-password-2026"}))
+        .json(&json!({"email": "clerk.almaty@kelisim.example", "password": password}))
         .send()
         .await
         .expect("sent");

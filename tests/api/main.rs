@@ -20,6 +20,8 @@ mod instances;
 mod jobs;
 mod mediators;
 mod outcomes;
+mod party_links;
+mod privacy;
 mod registry_import;
 mod reports;
 mod sessions;

@@ -3,8 +3,9 @@
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use reqwest::{Method, StatusCode};
-use sea_orm::{ActiveModelTrait, Set};
+use sea_orm::{ActiveModelTrait, EntityTrait, Set};
 use serde_json::{Value, json};
+use sha2::Digest;
 use uuid::Uuid;
 
 use crate::common::ical::Calendar;
@@ -317,6 +318,7 @@ async fn insert_session(
         deadline_warned_at: Set(None),
         created_at: Set(now),
         updated_at: Set(now),
+        closed_at: Set(None),
     }
     .insert(&app.db)
     .await
@@ -616,17 +618,47 @@ async fn the_calendar_feed_is_read_by_an_independent_parser_and_can_be_rotated()
         "cancelled",
     )
     .await;
+    // The secret is stored hashed: reading the mediator does not show the
+    // address; making a new one does, once.
     let m: Value = app
         .get(&format!("/api/v1/mediators/{mediator}"), Some(&token))
         .await
         .json()
         .await
         .expect("json");
-    let feed_url = m["calendar_feed_url"]
+    assert!(m.get("calendar_feed_url").is_none(), "{m}");
+    let made: Value = app
+        .post(
+            &format!("/api/v1/mediators/{mediator}/calendar-feed/rotate"),
+            Some(&token),
+            json!({}),
+        )
+        .await
+        .json()
+        .await
+        .expect("json");
+    let feed_url = made["calendar_feed_url"]
         .as_str()
         .expect("feed url")
         .to_owned();
     let path = url::Url::parse(&feed_url).expect("url").path().to_owned();
+    let secret = path
+        .trim_start_matches("/calendar/")
+        .trim_end_matches(".ics")
+        .to_owned();
+    let row = entity::mediators::Entity::find_by_id(mediator)
+        .one(&app.db)
+        .await
+        .expect("mediator")
+        .expect("mediator");
+    assert_eq!(
+        row.feed_secret_hash,
+        hex::encode(sha2::Sha256::digest(secret.as_bytes()))
+    );
+    assert!(
+        !format!("{row:?}").contains(&secret),
+        "the secret is not stored in clear"
+    );
 
     let resp = app.get(&path, None).await;
     assert_eq!(resp.status(), StatusCode::OK);

@@ -48,7 +48,7 @@ impl Data<'_> {
             max_active_cases: Set(10),
             timezone: Set("Asia/Almaty".into()),
             status: Set("active".into()),
-            feed_secret: Set(format!("feed-{}", Uuid::new_v4().simple())),
+            feed_secret_hash: Set(format!("feed-{}", Uuid::new_v4().simple())),
             external_calendar_url: Set(None),
             external_calendar_error: Set(None),
             external_calendar_fetched_at: Set(None),
@@ -90,6 +90,7 @@ impl Data<'_> {
             status: Set(status.into()),
             referred_by: Set(self.clerk),
             deadline_warned_at: Set(None),
+            closed_at: Set(None),
             created_at: Set(created),
             updated_at: Set(created),
         }
@@ -159,7 +160,7 @@ impl Data<'_> {
             legal_capacity: Set("full".into()),
             represents_party_id: Set(None),
             voluntary_confirmed_at: Set(None),
-            access_token_hash: Set(None),
+            link_version: Set(0),
             created_at: Set(Utc::now()),
         }
         .insert(self.db)
