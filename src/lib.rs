@@ -6,6 +6,8 @@
 
 #[cfg(test)]
 mod architecture;
+#[cfg(test)]
+mod proptests;
 pub mod calendar;
 pub mod cli;
 pub mod config;
