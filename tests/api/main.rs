@@ -5,6 +5,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod access_matrix;
 mod auth;
 mod calendar_limits;
 mod calendar_urls;
@@ -14,6 +15,7 @@ mod courts;
 mod delivery;
 mod errors;
 mod health;
+mod hostile;
 mod idempotency;
 mod jobs;
 mod mediators;
