@@ -6,8 +6,6 @@
 
 #[cfg(test)]
 mod architecture;
-#[cfg(test)]
-mod proptests;
 pub mod calendar;
 pub mod cli;
 pub mod config;
@@ -20,6 +18,8 @@ pub mod http;
 pub mod i18n;
 pub mod jobs;
 pub mod mail;
+#[cfg(test)]
+mod proptests;
 pub mod services;
 pub mod state;
 pub mod telemetry;

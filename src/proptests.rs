@@ -171,7 +171,11 @@ fn check_registry(
         prop_assert!(row.line >= 2, "a row is below the header");
         prop_assert!(no_control(&row.name) && !row.name.is_empty());
         prop_assert!(no_control(&row.registry_number) && !row.registry_number.is_empty());
-        prop_assert!(row.court_codes.iter().all(|c| no_control(c) && !c.is_empty()));
+        prop_assert!(
+            row.court_codes
+                .iter()
+                .all(|c| no_control(c) && !c.is_empty())
+        );
         prop_assert!(row.max_active_cases >= 0);
     }
     for error in errors {
@@ -201,8 +205,14 @@ fn ical_time() -> impl Strategy<Value = (String, String)> {
         0u32..5,
     )
         .prop_map(|(y, mo, d, h, mi, form)| match form {
-            0 => (String::new(), format!("{y:04}{mo:02}{d:02}T{h:02}{mi:02}00Z")),
-            1 => (String::new(), format!("{y:04}{mo:02}{d:02}T{h:02}{mi:02}00")),
+            0 => (
+                String::new(),
+                format!("{y:04}{mo:02}{d:02}T{h:02}{mi:02}00Z"),
+            ),
+            1 => (
+                String::new(),
+                format!("{y:04}{mo:02}{d:02}T{h:02}{mi:02}00"),
+            ),
             2 => (
                 ";TZID=Asia/Almaty".into(),
                 format!("{y:04}{mo:02}{d:02}T{h:02}{mi:02}00"),
@@ -228,7 +238,10 @@ fn rrule() -> impl Strategy<Value = Option<String>> {
             ]),
         )
             .prop_map(|(freq, interval, extra)| {
-                format!("RRULE:FREQ={freq};INTERVAL={interval}{}", extra.unwrap_or_default())
+                format!(
+                    "RRULE:FREQ={freq};INTERVAL={interval}{}",
+                    extra.unwrap_or_default()
+                )
             }),
     )
 }
@@ -238,15 +251,31 @@ fn event() -> impl Strategy<Value = String> {
         ical_time(),
         prop_oneof![
             ical_time().prop_map(|(p, v)| format!("DTEND{p}:{v}")),
-            prop::sample::select(vec!["DURATION:PT1H", "DURATION:P400D", "DURATION:-PT1H", "DURATION:P1W", "DURATION:nonsense"]).prop_map(str::to_owned),
+            prop::sample::select(vec![
+                "DURATION:PT1H",
+                "DURATION:P400D",
+                "DURATION:-PT1H",
+                "DURATION:P1W",
+                "DURATION:nonsense"
+            ])
+            .prop_map(str::to_owned),
             Just(String::new()),
         ],
         rrule(),
         hostile_string(30),
-        prop::sample::select(vec!["", "TRANSP:TRANSPARENT", "STATUS:CANCELLED", "RECURRENCE-ID:20261201T100000Z", "EXDATE:20261202T100000Z"]),
+        prop::sample::select(vec![
+            "",
+            "TRANSP:TRANSPARENT",
+            "STATUS:CANCELLED",
+            "RECURRENCE-ID:20261201T100000Z",
+            "EXDATE:20261202T100000Z",
+        ]),
     )
         .prop_map(|((p, start), end, rule, summary, extra)| {
-            let summary: String = summary.chars().filter(|c| !matches!(c, '\r' | '\n')).collect();
+            let summary: String = summary
+                .chars()
+                .filter(|c| !matches!(c, '\r' | '\n'))
+                .collect();
             let mut lines = vec![
                 "BEGIN:VEVENT".to_owned(),
                 "UID:e@x".to_owned(),
@@ -266,15 +295,27 @@ fn check_blocks(ics: &str) -> Result<(), TestCaseError> {
     let (start, end) = window();
     let started = std::time::Instant::now();
     let result = busy_blocks(ics, start, end, chrono_tz::Asia::Almaty);
-    prop_assert!(started.elapsed() < std::time::Duration::from_secs(3), "took {:?}", started.elapsed());
+    prop_assert!(
+        started.elapsed() < std::time::Duration::from_secs(3),
+        "took {:?}",
+        started.elapsed()
+    );
     if let Ok(blocks) = result {
         prop_assert!(blocks.len() <= MAX_INSTANCES);
         for b in &blocks {
             prop_assert!(b.start < b.end, "{:?}", b);
-            prop_assert!(b.start >= start && b.end <= end, "{:?} outside the window", b);
+            prop_assert!(
+                b.start >= start && b.end <= end,
+                "{:?} outside the window",
+                b
+            );
         }
         for pair in blocks.windows(2) {
-            prop_assert!(pair[0].end < pair[1].start, "not sorted and merged: {:?}", pair);
+            prop_assert!(
+                pair[0].end < pair[1].start,
+                "not sorted and merged: {:?}",
+                pair
+            );
         }
     }
     Ok(())
