@@ -195,14 +195,15 @@ fn window() -> (DateTime<Utc>, DateTime<Utc>) {
 
 /// A date-time value as calendars write it, from year 1 to 9999, in UTC,
 /// floating, with a zone or as a date; sometimes not a date at all.
-fn ical_time() -> impl Strategy<Value = (String, String)> {
+fn ical_time(well_formed: bool) -> impl Strategy<Value = (String, String)> {
+    let forms = if well_formed { 0u32..4 } else { 0u32..5 };
     (
-        prop_oneof![Just(1i32), Just(9999i32), 1990i32..2030, 2026i32..2028],
+        prop_oneof![1 => Just(1i32), 1 => Just(9999i32), 2 => 1990i32..2030, 8 => 2026i32..2028],
         1u32..13,
         1u32..29,
         0u32..24,
         prop_oneof![Just(0u32), 0u32..60],
-        0u32..5,
+        forms,
     )
         .prop_map(|(y, mo, d, h, mi, form)| match form {
             0 => (
@@ -222,12 +223,14 @@ fn ical_time() -> impl Strategy<Value = (String, String)> {
         })
 }
 
-fn rrule() -> impl Strategy<Value = Option<String>> {
+fn rrule(well_formed: bool) -> impl Strategy<Value = Option<String>> {
+    let mut freqs = vec!["HOURLY", "DAILY", "WEEKLY", "MONTHLY", "YEARLY"];
+    if !well_formed {
+        freqs.extend(["SECONDLY", "BOGUS"]);
+    }
     prop::option::of(
         (
-            prop::sample::select(vec![
-                "HOURLY", "DAILY", "WEEKLY", "MONTHLY", "YEARLY", "SECONDLY", "BOGUS",
-            ]),
+            prop::sample::select(freqs),
             1u32..4,
             prop::option::of(prop_oneof![
                 (1u32..50).prop_map(|c| format!(";COUNT={c}")),
@@ -246,22 +249,27 @@ fn rrule() -> impl Strategy<Value = Option<String>> {
     )
 }
 
-fn event() -> impl Strategy<Value = String> {
+/// One VEVENT; a `well_formed` one has only valid dates, durations and
+/// rules (it may still be refused, e.g. for lasting from year 1 to 9999).
+fn event(well_formed: bool) -> impl Strategy<Value = String> {
+    let mut durations = vec![
+        "DURATION:PT1H",
+        "DURATION:P400D",
+        "DURATION:P1W",
+        "DURATION:PT30M",
+    ];
+    if !well_formed {
+        durations.extend(["DURATION:-PT1H", "DURATION:nonsense"]);
+    }
     (
-        ical_time(),
+        ical_time(well_formed),
         prop_oneof![
-            ical_time().prop_map(|(p, v)| format!("DTEND{p}:{v}")),
-            prop::sample::select(vec![
-                "DURATION:PT1H",
-                "DURATION:P400D",
-                "DURATION:-PT1H",
-                "DURATION:P1W",
-                "DURATION:nonsense"
-            ])
-            .prop_map(str::to_owned),
-            Just(String::new()),
+            1 => ical_time(well_formed).prop_map(|(p, v)| format!("DTEND{p}:{v}")),
+            1 => prop::sample::select(durations).prop_map(str::to_owned),
+            3 => (1u32..200).prop_map(|h| format!("DURATION:PT{h}H")),
+            1 => Just(String::new()),
         ],
-        rrule(),
+        rrule(well_formed),
         hostile_string(30),
         prop::sample::select(vec![
             "",
@@ -332,9 +340,12 @@ proptest! {
 
     #[test]
     fn imported_busy_times_are_inside_the_window_sorted_and_merged(
-        events in prop::collection::vec(event(), 0..12),
+        well_formed in any::<bool>(),
+        events in prop::collection::vec(event(true), 0..6),
+        hostile in prop::collection::vec(event(false), 0..6),
         zone in any::<bool>(),
     ) {
+        let events = if well_formed { events } else { [events, hostile].concat() };
         let mut ics = String::from("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//p//EN\r\n");
         if zone {
             ics.push_str("BEGIN:VTIMEZONE\r\nTZID:Asia/Almaty\r\nBEGIN:STANDARD\r\nDTSTART:19700101T000000\r\nTZOFFSETFROM:+0500\r\nTZOFFSETTO:+0500\r\nEND:STANDARD\r\nEND:VTIMEZONE\r\n");

@@ -364,10 +364,7 @@ async fn hostile_strings_are_refused_by_field_or_come_out_escaped_everywhere() {
         "/parties/0/accessibility_needs",
         "/parties/1/name",
     ];
-    let taken: Vec<(&str, Vec<&str>)> = accepted
-        .iter()
-        .map(|(n, _, f)| (*n, f.clone()))
-        .collect();
+    let taken: Vec<(&str, Vec<&str>)> = accepted.iter().map(|(n, _, f)| (*n, f.clone())).collect();
     assert_eq!(
         taken,
         vec![
