@@ -331,6 +331,47 @@ async fn hostile_strings_are_refused_by_field_or_come_out_escaped_everywhere() {
         drop(text);
     }
 
+    // Every value as a note and as a reason: 200, or 422 naming the field.
+    let benign_link = party_link(&flow.app, "claimant-0@example.kz").await;
+    for (k, (name, value)) in hostile().into_iter().enumerate() {
+        let resp = flow
+            .app
+            .post(
+                &format!("{benign_link}/sessions/{benign_session}/rsvp"),
+                None,
+                json!({"response": "tentative", "note": value}),
+            )
+            .await;
+        let status = resp.status();
+        let answer: Value = resp.json().await.expect("json");
+        match status {
+            StatusCode::OK => {}
+            StatusCode::UNPROCESSABLE_ENTITY => {
+                assert_eq!(error_fields(&answer), ["note"], "{name} as a note");
+            }
+            other => panic!("{name} as a note: {other} {answer}"),
+        }
+        let (status, case) = flow.refer(&referral(flow.court, 900 + k)).await;
+        assert_eq!(status, StatusCode::CREATED, "{case}");
+        let resp = flow
+            .app
+            .post(
+                &format!("/api/v1/cases/{}/withdraw", id(&case)),
+                Some(&flow.clerk),
+                json!({"reason": value}),
+            )
+            .await;
+        let status = resp.status();
+        let answer: Value = resp.json().await.expect("json");
+        match status {
+            StatusCode::OK => {}
+            StatusCode::UNPROCESSABLE_ENTITY => {
+                assert_eq!(error_fields(&answer), ["reason"], "{name} as a reason");
+            }
+            other => panic!("{name} as a reason: {other} {answer}"),
+        }
+    }
+
     // Each value in each field on its own: 201, or 422 naming the field.
     let mut n = 1;
     let mut accepted: Vec<(&str, String, Vec<&str>)> = Vec::new();
@@ -485,4 +526,23 @@ async fn hostile_strings_are_refused_by_field_or_come_out_escaped_everywhere() {
     for (i, raw) in messages.iter().enumerate() {
         check_message(raw, &shape, &format!("message {i}"));
     }
+}
+
+/// The checks above can fail: a message with an injected header, and a
+/// calendar with an injected property, are caught.
+#[test]
+#[should_panic(expected = "a header of the input's making: bcc")]
+fn an_injected_header_is_caught() {
+    let raw = "From: a@kelisim.kz\r\nTo: Aigerim\r\nBcc: victim@evil.test <p@example.kz>\r\nSubject: x\r\n\r\nbody\r\n";
+    check_message(raw.as_bytes(), &CalendarShape::default(), "crafted");
+}
+
+#[test]
+#[should_panic(expected = "properties or parameters a benign calendar does not have")]
+fn an_injected_calendar_property_is_caught() {
+    let benign = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//EN\r\nBEGIN:VEVENT\r\nUID:1\r\nDTSTAMP:20261201T100000Z\r\nDTSTART:20261201T100000Z\r\nATTENDEE;CN=A:mailto:a@example.kz\r\nSUMMARY:x\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n";
+    let injected = benign.replace("SUMMARY:x\r\n", "SUMMARY:x\r\nX-EVIL:1\r\n");
+    let mut shape = CalendarShape::default();
+    shape.add(&Calendar::parse(benign));
+    shape.check(&Calendar::parse(&injected), "crafted");
 }
