@@ -19,6 +19,8 @@ pub mod i18n;
 pub mod jobs;
 pub mod mail;
 pub mod metrics;
+#[cfg(test)]
+mod proptests;
 pub mod services;
 pub mod state;
 pub mod telemetry;

@@ -5,6 +5,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod access_matrix;
 mod auth;
 mod calendar_limits;
 mod calendar_urls;
@@ -15,6 +16,7 @@ mod delivery;
 mod errors;
 mod faults;
 mod health;
+mod hostile;
 mod idempotency;
 mod instances;
 mod jobs;

@@ -543,3 +543,26 @@ pub async fn assert_next_round_sends_nothing(db: &DatabaseConnection, smtp_url: 
         "the next round finds nothing to send"
     );
 }
+
+/// The personal link (`/p/{token}`, path only) a party was sent at `email`,
+/// read from the first email to that address, as the party would read it.
+pub async fn party_link(app: &TestApp, email: &str) -> String {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+    let mail = entity::outbox_messages::Entity::find()
+        .filter(entity::outbox_messages::Column::Recipient.eq(email))
+        .order_by_asc(entity::outbox_messages::Column::CreatedAt)
+        .one(&app.db)
+        .await
+        .expect("outbox")
+        .unwrap_or_else(|| panic!("no email to {email}"));
+    let message = mail_parser::MessageParser::default()
+        .parse(mail.raw_message.as_bytes())
+        .expect("a MIME message");
+    let text = message.body_text(0).expect("a text part").into_owned();
+    let at = text.find("/p/").expect("a personal link in the email");
+    let token: String = text[at + 3..]
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '-')
+        .collect();
+    format!("/p/{token}")
+}
