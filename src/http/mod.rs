@@ -17,6 +17,7 @@ pub mod parties;
 pub mod response;
 pub mod sessions;
 pub mod tokens;
+pub mod trace;
 pub mod users;
 
 use std::time::Duration;
@@ -24,7 +25,7 @@ use std::time::Duration;
 use axum::Router;
 use axum::body::Body;
 use axum::extract::DefaultBodyLimit;
-use axum::http::{HeaderValue, Request, Response, StatusCode, header};
+use axum::http::{HeaderValue, Response, StatusCode, header};
 use axum::middleware;
 use axum::response::IntoResponse;
 use tower_http::catch_panic::CatchPanicLayer;
@@ -80,23 +81,10 @@ pub fn router(state: AppState) -> Router {
         .layer(
             TraceLayer::new_for_http()
                 .on_response(DefaultOnResponse::new().level(tracing::Level::INFO))
-                .make_span_with(|req: &Request<Body>| {
-                    let request_id = req
-                        .headers()
-                        .get("x-request-id")
-                        .and_then(|v| v.to_str().ok())
-                        .unwrap_or("-");
-                    // The path only: query strings may carry personal data.
-                    tracing::info_span!(
-                        "request",
-                        request_id,
-                        method = %req.method(),
-                        path = req.uri().path(),
-                        user_id = tracing::field::Empty,
-                    )
-                }),
+                .make_span_with(trace::make_span),
         )
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+        .layer(middleware::map_request(trace::drop_unacceptable_request_id))
 }
 
 /// Every error response is problem+json, including those made by layers and by
