@@ -87,10 +87,13 @@ impl Application {
             stop_rx,
         ));
         let mut scheduler = jobs::start(self.state.clone()).await?;
-        let served = axum::serve(self.listener, app)
-            .with_graceful_shutdown(shutdown)
-            .await
-            .context("serving HTTP");
+        let served = axum::serve(
+            self.listener,
+            app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown)
+        .await
+        .context("serving HTTP");
         let _ = stop_tx.send(true);
         let _ = delivery.await;
         if let Err(e) = scheduler.shutdown().await {

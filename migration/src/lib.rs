@@ -13,6 +13,7 @@ mod m20261128_000001_initial;
 mod m20261128_000002_calendar_version;
 mod m20261128_000003_sessions_and_links;
 mod m20261130_000001_attendance;
+mod m20261130_000301_login_throttle;
 
 /// Runs the Kelisim migrations (`Migrator::up(&db, None)`).
 pub struct Migrator;
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000002_calendar_version::Migration),
             Box::new(m20261128_000003_sessions_and_links::Migration),
             Box::new(m20261130_000001_attendance::Migration),
+            Box::new(m20261130_000301_login_throttle::Migration),
         ]
     }
 }

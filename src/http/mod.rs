@@ -5,6 +5,7 @@
 
 pub mod auth;
 pub mod cases;
+pub mod client;
 pub mod courts;
 pub mod extract;
 pub mod health;

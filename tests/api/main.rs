@@ -16,6 +16,7 @@ mod errors;
 mod health;
 mod idempotency;
 mod jobs;
+mod login_limits;
 mod logs;
 mod mediators;
 mod registry_import;
