@@ -8,6 +8,7 @@ pub mod cases;
 pub mod client;
 pub mod courts;
 pub mod extract;
+pub mod headers;
 pub mod health;
 pub mod idempotency;
 pub mod list;
@@ -53,8 +54,10 @@ pub fn router(state: AppState) -> Router {
         .split_for_parts();
 
     let max_body = state.settings.max_body_bytes;
-    api_router
+    let https = url::Url::parse(&state.settings.public_url).is_ok_and(|u| u.scheme() == "https");
+    let app = api_router
         .merge(openapi::docs_router(api))
+        .route("/assets/page.css", axum::routing::get(headers::page_css))
         .fallback(|| async { AppError::not_found("route") })
         .method_not_allowed_fallback(|| async {
             Problem::new(
@@ -77,7 +80,8 @@ pub fn router(state: AppState) -> Router {
             tracing::error!("a handler panicked");
             AppError::Internal(anyhow::anyhow!("handler panicked")).into_response()
         }))
-        .layer(middleware::map_response(ensure_problem))
+        .layer(middleware::map_response(ensure_problem));
+    headers::secure(app, https)
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(
             TraceLayer::new_for_http()

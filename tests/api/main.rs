@@ -13,6 +13,7 @@ mod cli;
 mod courts;
 mod delivery;
 mod errors;
+mod headers;
 mod health;
 mod idempotency;
 mod jobs;
