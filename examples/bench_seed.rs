@@ -412,12 +412,13 @@ async fn profile(
     use kelisim::services::auth;
     use kelisim::services::availability::cache::{self as availability, CalendarCache};
 
-    let limiter = auth::LoginLimiter::new(1000, std::time::Duration::from_secs(300));
+    let guard = auth::LoginGuard::from_settings(settings);
     let token = auth::issue_token(
         db,
-        &limiter,
+        &guard,
         ADMIN_EMAIL,
         ADMIN_PASSWORD,
+        std::net::Ipv4Addr::LOCALHOST.into(),
         Duration::hours(1),
     )
     .await

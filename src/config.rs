@@ -46,9 +46,29 @@ pub struct Settings {
     pub token_ttl_hours: i64,
     /// Largest request body accepted, in bytes.
     pub max_body_bytes: usize,
-    /// Failed logins for one email within `login_window_seconds` before 429.
+    /// Login attempts not yet proven right for one account from one client
+    /// network (an IPv4 address or an IPv6 /64) within
+    /// `login_window_seconds` before 429.
     pub login_max_failures: u32,
+    /// The same from one client network, whatever the accounts.
+    pub login_max_failures_per_address: u32,
+    /// The same for one account from networks it has not logged in from
+    /// within `login_known_address_days` (a known network is not refused by
+    /// this limit, so an attack from elsewhere does not lock the owner out).
+    pub login_max_failures_per_account: u32,
     pub login_window_seconds: u64,
+    /// How long a network an account logged in from stays known.
+    pub login_known_address_days: u32,
+    /// Password checks (argon2, ~19 MiB each) running at once in one
+    /// instance; 0: one per core.
+    pub login_max_concurrent_checks: usize,
+    /// Logins that may wait for a password check (for at most 5 s); past
+    /// this a login is answered 503 with `Retry-After` at once.
+    pub login_max_waiting_checks: usize,
+    /// Addresses or networks (`10.0.0.0/8`, `fd00::/8`, `192.0.2.7`) of
+    /// reverse proxies whose `X-Forwarded-For` names the client. Empty: the
+    /// client is the peer of the connection and the header is ignored.
+    pub trusted_proxies: Vec<String>,
     /// Free slots start on this grid of minutes after local midnight.
     pub slot_grid_minutes: u32,
     /// Gap kept free between a mediator's sessions.
@@ -114,7 +134,13 @@ impl Default for Settings {
             token_ttl_hours: 12,
             max_body_bytes: 1024 * 1024,
             login_max_failures: 10,
+            login_max_failures_per_address: 30,
+            login_max_failures_per_account: 100,
             login_window_seconds: 300,
+            login_known_address_days: 90,
+            login_max_concurrent_checks: 0,
+            login_max_waiting_checks: 32,
+            trusted_proxies: Vec::new(),
             slot_grid_minutes: 15,
             session_buffer_minutes: 15,
             external_calendar_timeout_seconds: 10,
@@ -196,6 +222,11 @@ impl Settings {
                 anyhow::bail!("{name} must be between 1 and 36500");
             }
         }
+        if self.login_window_seconds == 0 {
+            anyhow::bail!("login_window_seconds must be positive");
+        }
+        crate::domain::network::TrustedProxies::parse(&self.trusted_proxies)
+            .map_err(|e| anyhow::anyhow!("trusted_proxies: {e}"))?;
         crate::calendar::destination::Destinations::from_setting(
             &self.external_calendar_allowed_origins,
         )

@@ -115,10 +115,11 @@ pub enum AppError {
         reasons: Vec<String>,
         errors: Vec<FieldError>,
     },
-    /// 429
+    /// 429, with the seconds to wait (`Retry-After`).
     #[error("too many requests")]
-    TooManyRequests,
-    /// 503: the database or another dependency is not available right now.
+    TooManyRequests { retry_after_seconds: u64 },
+    /// 503: the database or another dependency is not available right now,
+    /// or the service is too busy; answered with `Retry-After: 1`.
     #[error("service unavailable: {0}")]
     Unavailable(String),
     /// 500: a fault of ours. Logged with its cause chain, shown opaquely.
@@ -178,7 +179,7 @@ impl AppError {
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Validation(_) | Self::Refused { .. } => StatusCode::UNPROCESSABLE_ENTITY,
-            Self::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
+            Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -227,7 +228,7 @@ impl AppError {
                 errors: errors.clone(),
                 ..Problem::new(status, "refused", detail.clone())
             },
-            Self::TooManyRequests => Problem::new(
+            Self::TooManyRequests { .. } => Problem::new(
                 status,
                 "too-many-requests",
                 "too many requests; wait a little and try again",
@@ -247,7 +248,20 @@ impl IntoResponse for AppError {
         if let Self::Internal(err) = &self {
             tracing::error!(error = format!("{err:#}"), "internal error");
         }
-        self.to_problem().into_response()
+        let retry_after = match &self {
+            Self::TooManyRequests {
+                retry_after_seconds,
+            } => Some(*retry_after_seconds),
+            Self::Unavailable(_) => Some(1),
+            _ => None,
+        };
+        let mut response = self.to_problem().into_response();
+        if let Some(seconds) = retry_after {
+            response
+                .headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, seconds.into());
+        }
+        response
     }
 }
 

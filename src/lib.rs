@@ -93,12 +93,15 @@ impl Application {
         let mut scheduler = jobs::start(self.state.clone()).await?;
         let grace = Duration::from_secs(self.state.settings.shutdown_grace_seconds);
         let (asked_tx, mut asked_rx) = tokio::sync::watch::channel(false);
-        let serve = axum::serve(self.listener, app)
-            .with_graceful_shutdown(async move {
-                shutdown.await;
-                let _ = asked_tx.send(true);
-            })
-            .into_future();
+        let serve = axum::serve(
+            self.listener,
+            app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        )
+        .with_graceful_shutdown(async move {
+            shutdown.await;
+            let _ = asked_tx.send(true);
+        })
+        .into_future();
         // From the moment shutdown is asked, requests in flight and the
         // delivery round in progress share one grace period.
         let deadline = async move {

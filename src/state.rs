@@ -11,16 +11,21 @@ use sea_orm::DatabaseConnection;
 
 use crate::calendar::fetch::CalendarFetcher;
 use crate::config::Settings;
+use crate::domain::network::TrustedProxies;
 use crate::metrics::Metrics;
 use crate::services;
-use crate::services::auth::LoginLimiter;
+use crate::services::auth::LoginGuard;
 
 /// What every request handler can reach.
 #[derive(Clone)]
 pub struct AppState {
     pub db: DatabaseConnection,
     pub settings: Arc<Settings>,
-    pub login_limiter: Arc<LoginLimiter>,
+    /// Login limits (shared through the database) and the cap on password
+    /// checks running at once here.
+    pub login_guard: Arc<LoginGuard>,
+    /// Proxies whose `X-Forwarded-For` names the client.
+    pub trusted_proxies: Arc<TrustedProxies>,
     /// Fetches mediators' external calendars, only from allowed places.
     pub calendar_fetcher: CalendarFetcher,
     /// Mediators' calendars, checked against the database before each use.
@@ -33,10 +38,11 @@ pub struct AppState {
 
 impl AppState {
     pub fn new(db: DatabaseConnection, settings: Settings) -> anyhow::Result<Self> {
-        let login_limiter = Arc::new(LoginLimiter::new(
-            settings.login_max_failures,
-            Duration::from_secs(settings.login_window_seconds),
-        ));
+        let login_guard = Arc::new(LoginGuard::from_settings(&settings));
+        let trusted_proxies = Arc::new(
+            TrustedProxies::parse(&settings.trusted_proxies)
+                .map_err(|e| anyhow::anyhow!("trusted_proxies: {e}"))?,
+        );
         let settings_auth_cache = settings.auth_cache_seconds;
         let calendar_fetcher = CalendarFetcher::new(
             &settings.external_calendar_allowed_origins,
@@ -46,7 +52,8 @@ impl AppState {
         Ok(Self {
             db,
             settings: Arc::new(settings),
-            login_limiter,
+            login_guard,
+            trusted_proxies,
             calendar_fetcher,
             calendars: Arc::default(),
             auth_cache: Arc::new(services::auth::AuthCache::new(Duration::from_secs(

@@ -1,7 +1,15 @@
-//! Structured logs with `tracing`.
+//! Structured logs with `tracing`, written to standard output.
 //!
 //! Rule: never log a full email address, phone number, IIN or settlement terms;
-//! use [`crate::domain::email::mask_email`] and friends.
+//! use [`crate::domain::email::mask_email`] and friends. Never log a secret
+//! from a URL: requests are logged by route template (`crate::http::trace`).
+//!
+//! Text logs are coloured only when standard output is a terminal, so a log
+//! file or a pipe holds no escape codes. JSON logs carry the fields of the
+//! request span (its `request_id` among them) on every line written while a
+//! request runs.
+
+use std::io::IsTerminal;
 
 use tracing_subscriber::EnvFilter;
 use tracing_subscriber::fmt::format::FmtSpan;
@@ -13,9 +21,15 @@ pub fn init(filter: &str, format: &str) {
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_span_events(FmtSpan::NONE)
-        .with_target(true);
+        .with_target(true)
+        .with_ansi(std::io::stdout().is_terminal());
     let _ = if format == "json" {
-        builder.json().flatten_event(true).try_init()
+        builder
+            .json()
+            .flatten_event(true)
+            .with_current_span(true)
+            .with_span_list(false)
+            .try_init()
     } else {
         builder.try_init()
     };

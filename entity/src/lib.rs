@@ -16,6 +16,7 @@ pub mod courts;
 pub mod idempotency_keys;
 pub mod invitations;
 pub mod job_locks;
+pub mod login_throttle;
 pub mod mediator_courts;
 pub mod mediator_languages;
 pub mod mediator_specialties;
@@ -46,6 +47,7 @@ pub mod prelude {
     pub use crate::idempotency_keys::Entity as IdempotencyKeys;
     pub use crate::invitations::Entity as Invitations;
     pub use crate::job_locks::Entity as JobLocks;
+    pub use crate::login_throttle::Entity as LoginThrottle;
     pub use crate::mediator_courts::Entity as MediatorCourts;
     pub use crate::mediator_languages::Entity as MediatorLanguages;
     pub use crate::mediator_specialties::Entity as MediatorSpecialties;

@@ -16,6 +16,7 @@ mod m20261130_000001_attendance;
 mod m20261130_000100_outcome_documents;
 mod m20261130_000201_party_links;
 mod m20261130_000202_feed_secret_hash;
+mod m20261130_000301_login_throttle;
 mod m20261130_000401_report_indexes;
 
 /// Runs the Kelisim migrations (`Migrator::up(&db, None)`).
@@ -30,9 +31,10 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000003_sessions_and_links::Migration),
             Box::new(m20261130_000001_attendance::Migration),
             Box::new(m20261130_000100_outcome_documents::Migration),
-            Box::new(m20261130_000401_report_indexes::Migration),
             Box::new(m20261130_000201_party_links::Migration),
             Box::new(m20261130_000202_feed_secret_hash::Migration),
+            Box::new(m20261130_000301_login_throttle::Migration),
+            Box::new(m20261130_000401_report_indexes::Migration),
         ]
     }
 }

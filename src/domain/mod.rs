@@ -8,6 +8,7 @@ pub mod email;
 pub mod iin;
 pub mod matching;
 pub mod mediator;
+pub mod network;
 pub mod outbox;
 pub mod outcome;
 pub mod password;

@@ -5,8 +5,10 @@
 
 pub mod auth;
 pub mod cases;
+pub mod client;
 pub mod courts;
 pub mod extract;
+pub mod headers;
 pub mod health;
 pub mod idempotency;
 pub mod list;
@@ -20,6 +22,7 @@ pub mod reports;
 pub mod response;
 pub mod sessions;
 pub mod tokens;
+pub mod trace;
 pub mod users;
 
 use std::time::Duration;
@@ -27,7 +30,7 @@ use std::time::Duration;
 use axum::Router;
 use axum::body::Body;
 use axum::extract::DefaultBodyLimit;
-use axum::http::{HeaderValue, Request, Response, StatusCode, header};
+use axum::http::{HeaderValue, Response, StatusCode, header};
 use axum::middleware;
 use axum::response::IntoResponse;
 use tower_http::catch_panic::CatchPanicLayer;
@@ -59,10 +62,12 @@ pub fn router(state: AppState) -> Router {
         .split_for_parts();
 
     let max_body = state.settings.max_body_bytes;
+    let https = url::Url::parse(&state.settings.public_url).is_ok_and(|u| u.scheme() == "https");
     let timing = state.metrics.clone();
-    api_router
+    let app = api_router
         .merge(openapi::docs_router(api))
         .route("/metrics", axum::routing::get(metrics::scrape))
+        .route("/assets/page.css", axum::routing::get(headers::page_css))
         .fallback(|| async { AppError::not_found("route") })
         .method_not_allowed_fallback(|| async {
             Problem::new(
@@ -85,29 +90,17 @@ pub fn router(state: AppState) -> Router {
             tracing::error!("a handler panicked");
             AppError::Internal(anyhow::anyhow!("handler panicked")).into_response()
         }))
-        .layer(middleware::map_response(ensure_problem))
+        .layer(middleware::map_response(ensure_problem));
+    headers::secure(app, https)
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(
             TraceLayer::new_for_http()
                 .on_response(DefaultOnResponse::new().level(tracing::Level::INFO))
-                .make_span_with(|req: &Request<Body>| {
-                    let request_id = req
-                        .headers()
-                        .get("x-request-id")
-                        .and_then(|v| v.to_str().ok())
-                        .unwrap_or("-");
-                    // The path only: query strings may carry personal data.
-                    tracing::info_span!(
-                        "request",
-                        request_id,
-                        method = %req.method(),
-                        path = req.uri().path(),
-                        user_id = tracing::field::Empty,
-                    )
-                }),
+                .make_span_with(trace::make_span),
         )
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
         .layer(middleware::from_fn_with_state(timing, metrics::record))
+        .layer(middleware::map_request(trace::drop_unacceptable_request_id))
 }
 
 /// Every error response is problem+json, including those made by layers and by

@@ -10,6 +10,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::auth::Auth;
+use super::client::ClientAddress;
 use super::extract::ApiJson;
 use super::users::UserView;
 use crate::error::{AppResult, Problem};
@@ -38,17 +39,20 @@ pub struct TokenResponse {
 #[utoipa::path(post, path = "/api/v1/auth/token", tag = "auth", request_body = TokenRequest, responses(
     (status = 200, body = TokenResponse),
     (status = 401, body = Problem, content_type = "application/problem+json"),
-    (status = 429, body = Problem, content_type = "application/problem+json"),
+    (status = 429, description = "too many attempts; `Retry-After` says when to try again", body = Problem, content_type = "application/problem+json"),
+    (status = 503, description = "too many password checks at once; `Retry-After` says when to try again", body = Problem, content_type = "application/problem+json"),
 ))]
 async fn issue_token(
     State(state): State<AppState>,
+    ClientAddress(client): ClientAddress,
     ApiJson(body): ApiJson<TokenRequest>,
 ) -> AppResult<Json<TokenResponse>> {
     let issued = auth_service::issue_token(
         &state.db,
-        &state.login_limiter,
+        &state.login_guard,
         &body.email,
         &body.password,
+        client,
         chrono::Duration::hours(state.settings.token_ttl_hours),
     )
     .await?;

@@ -4,9 +4,9 @@
 //! leaked database does not leak usable tokens. Rule: a clerk reaches only their
 //! own court; what is not theirs is reported as not found.
 
-use std::collections::HashMap;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::time::Duration;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -17,13 +17,16 @@ use sea_orm::{
     sea_query::Expr,
 };
 use sha2::{Digest, Sha256};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use uuid::Uuid;
 
+use crate::config::Settings;
 use crate::db::{new_id, now};
 use crate::domain::email::mask_email;
 use crate::domain::mediator::Access;
 use crate::domain::{Role, password};
 use crate::error::{AppError, AppResult};
+use crate::services::login_throttle::{Attempt, Limits, Throttle};
 
 const TOKEN_PREFIX: &str = "kls_";
 
@@ -76,48 +79,77 @@ pub struct IssuedToken {
     pub expires_at: DateTime<Utc>,
 }
 
-/// Counts failed logins per email in this process, to slow down guessing.
+/// What stands between a login and its password check: the shared
+/// counters ([`login_throttle`](super::login_throttle)) and a cap on the
+/// password checks running at once in this instance.
 #[derive(Debug)]
-pub struct LoginLimiter {
-    max_failures: u32,
-    window: Duration,
-    failures: Mutex<HashMap<String, (u32, Instant)>>,
+pub struct LoginGuard {
+    pub throttle: Throttle,
+    pub checks: PasswordChecks,
 }
 
-impl LoginLimiter {
-    pub fn new(max_failures: u32, window: Duration) -> Self {
-        Self {
-            max_failures,
-            window,
-            failures: Mutex::new(HashMap::new()),
-        }
-    }
-
-    fn is_blocked(&self, key: &str) -> bool {
-        let Ok(map) = self.failures.lock() else {
-            return false;
+impl LoginGuard {
+    pub fn from_settings(settings: &Settings) -> Self {
+        let running = match settings.login_max_concurrent_checks {
+            0 => std::thread::available_parallelism().map_or(1, usize::from),
+            n => n,
         };
-        map.get(key)
-            .is_some_and(|(n, since)| *n >= self.max_failures && since.elapsed() < self.window)
+        Self {
+            throttle: Throttle::new(Limits {
+                per_pair: settings.login_max_failures,
+                per_address: settings.login_max_failures_per_address,
+                per_account: settings.login_max_failures_per_account,
+                window_seconds: i64::try_from(settings.login_window_seconds).unwrap_or(i64::MAX),
+                known_for_seconds: i64::from(settings.login_known_address_days) * 86_400,
+            }),
+            checks: PasswordChecks::new(
+                running,
+                settings.login_max_waiting_checks,
+                Duration::from_secs(5),
+            ),
+        }
     }
+}
 
-    fn failed(&self, key: &str) {
-        if let Ok(mut map) = self.failures.lock() {
-            if map.len() > 100_000 {
-                map.retain(|_, (_, since)| since.elapsed() < self.window);
-            }
-            let entry = map.entry(key.to_owned()).or_insert((0, Instant::now()));
-            if entry.1.elapsed() >= self.window {
-                *entry = (0, Instant::now());
-            }
-            entry.0 += 1;
+/// At most `running` argon2 checks at once (each takes ~19 MiB and a core
+/// for tens of milliseconds), and at most `waiting` more waiting for their
+/// turn, each for at most `wait`; past that a login is answered 503 with
+/// `Retry-After` at once instead of queueing memory.
+#[derive(Debug)]
+pub struct PasswordChecks {
+    running: Arc<Semaphore>,
+    admitted: Arc<Semaphore>,
+    wait: Duration,
+}
+
+/// A turn to check a password; the next one may start when it is dropped.
+#[derive(Debug)]
+pub struct CheckTurn {
+    _running: OwnedSemaphorePermit,
+    _admitted: OwnedSemaphorePermit,
+}
+
+impl PasswordChecks {
+    pub fn new(running: usize, waiting: usize, wait: Duration) -> Self {
+        let running = running.max(1);
+        Self {
+            running: Arc::new(Semaphore::new(running)),
+            admitted: Arc::new(Semaphore::new(running + waiting)),
+            wait,
         }
     }
 
-    fn succeeded(&self, key: &str) {
-        if let Ok(mut map) = self.failures.lock() {
-            map.remove(key);
-        }
+    /// A turn, or `None` when too many checks are running and waiting.
+    pub async fn enter(&self) -> Option<CheckTurn> {
+        let admitted = self.admitted.clone().try_acquire_owned().ok()?;
+        let running = tokio::time::timeout(self.wait, self.running.clone().acquire_owned())
+            .await
+            .ok()?
+            .ok()?;
+        Some(CheckTurn {
+            _running: running,
+            _admitted: admitted,
+        })
     }
 }
 
@@ -131,22 +163,38 @@ fn generate_token() -> String {
     format!("{TOKEN_PREFIX}{}", URL_SAFE_NO_PAD.encode(bytes))
 }
 
-/// Checks email and password and issues a bearer token valid for `ttl`.
+/// Checks email and password from `client` and issues a bearer token
+/// valid for `ttl`. The attempt is counted before the password is checked
+/// (see [`login_throttle`](super::login_throttle)); a refused attempt is a
+/// 429, a service too busy to check a 503.
 pub async fn issue_token(
     db: &DatabaseConnection,
-    limiter: &LoginLimiter,
+    guard: &LoginGuard,
     email: &str,
     password_attempt: &str,
+    client: IpAddr,
     ttl: chrono::Duration,
 ) -> AppResult<IssuedToken> {
     let email = email.trim().to_lowercase();
-    if limiter.is_blocked(&email) {
-        tracing::warn!(
-            email = mask_email(&email),
-            "login refused: too many failures"
-        );
-        return Err(AppError::TooManyRequests);
-    }
+    let attempt = match guard.throttle.begin(db, Attempt::new(&email, client)).await {
+        Ok(a) => a,
+        Err(e) => {
+            if matches!(e, AppError::TooManyRequests { .. }) {
+                tracing::warn!(
+                    email = mask_email(&email),
+                    "login refused: too many attempts"
+                );
+            }
+            return Err(e);
+        }
+    };
+    let Some(turn) = guard.checks.enter().await else {
+        guard.throttle.give_back(db, &attempt).await?;
+        tracing::warn!("login refused: too many password checks at once");
+        return Err(AppError::Unavailable(
+            "too many logins are being checked; try again in a moment".into(),
+        ));
+    };
     let user = entity::users::Entity::find()
         .filter(entity::users::Column::Email.eq(email.as_str()))
         .one(db)
@@ -155,22 +203,29 @@ pub async fn issue_token(
         .as_ref()
         .map(|u| u.password_hash.clone())
         .unwrap_or_else(|| password::dummy_hash().to_owned());
-    let attempt = password_attempt.to_owned();
+    let attempt_password = password_attempt.to_owned();
     // argon2 is deliberately slow: keep it off the async workers.
-    let matches = tokio::task::spawn_blocking(move || password::verify(&attempt, &stored_hash))
-        .await
-        .map_err(|e| AppError::internal("verifying a password", e))?;
+    let checked =
+        tokio::task::spawn_blocking(move || password::verify(&attempt_password, &stored_hash))
+            .await;
+    drop(turn);
+    let matches = match checked {
+        Ok(m) => m,
+        Err(e) => {
+            guard.throttle.give_back(db, &attempt).await?;
+            return Err(AppError::internal("verifying a password", e));
+        }
+    };
     let user = match user {
         Some(u) if matches && u.active => u,
         _ => {
-            limiter.failed(&email);
             tracing::info!(email = mask_email(&email), "login failed");
             return Err(AppError::Unauthorized(
                 "the email or password is wrong, or the account is disabled".into(),
             ));
         }
     };
-    limiter.succeeded(&email);
+    guard.throttle.succeeded(db, &attempt).await?;
     let token = generate_token();
     let created = now();
     let expires_at = created + ttl;
@@ -340,14 +395,31 @@ mod tests {
         assert_ne!(hash_token(&a), hash_token(&b));
     }
 
-    #[test]
-    fn the_limiter_blocks_after_the_allowed_failures() {
-        let l = LoginLimiter::new(2, Duration::from_secs(60));
-        l.failed("a@b.kz");
-        assert!(!l.is_blocked("a@b.kz"));
-        l.failed("a@b.kz");
-        assert!(l.is_blocked("a@b.kz"));
-        l.succeeded("a@b.kz");
-        assert!(!l.is_blocked("a@b.kz"));
+    #[tokio::test]
+    async fn password_checks_are_capped_and_waiting_is_bounded() {
+        let checks = PasswordChecks::new(1, 1, Duration::from_millis(50));
+        let first = checks.enter().await.expect("a free turn");
+        // One may wait, for at most 50 ms: it gets no turn while the first runs.
+        assert!(checks.enter().await.is_none());
+        // While one waits, a third is refused at once.
+        let waiting = tokio::spawn({
+            let running = checks.running.clone();
+            let admitted = checks.admitted.clone();
+            async move {
+                let a = admitted.try_acquire_owned().expect("room to wait");
+                let r = running.acquire_owned().await.expect("a turn");
+                (a, r)
+            }
+        });
+        tokio::task::yield_now().await;
+        let started = std::time::Instant::now();
+        assert!(checks.enter().await.is_none());
+        assert!(
+            started.elapsed() < Duration::from_millis(40),
+            "refused without waiting"
+        );
+        drop(first);
+        drop(waiting.await.expect("joined"));
+        assert!(checks.enter().await.is_some(), "free again");
     }
 }

@@ -25,6 +25,7 @@ pub mod idempotency;
 pub mod invitations;
 pub mod leases;
 pub mod links;
+pub mod login_throttle;
 pub mod matching;
 pub mod mediators;
 pub mod outbox;

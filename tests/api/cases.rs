@@ -19,7 +19,7 @@ fn deadline(days: i64) -> String {
         .to_string()
 }
 
-fn case_body(court: Uuid, number: &str) -> Value {
+pub(crate) fn case_body(court: Uuid, number: &str) -> Value {
     json!({
         "court_id": court,
         "court_case_number": number,
@@ -34,7 +34,7 @@ fn case_body(court: Uuid, number: &str) -> Value {
     })
 }
 
-async fn refer(app: &TestApp, token: &str, body: Value) -> Value {
+pub(crate) async fn refer(app: &TestApp, token: &str, body: Value) -> Value {
     let resp = app.post("/api/v1/cases", Some(token), body).await;
     assert_eq!(resp.status(), StatusCode::CREATED, "referral");
     assert!(resp.headers().get("location").is_some());
@@ -660,7 +660,7 @@ async fn illegal_transitions_are_409_with_a_reason() {
 }
 
 /// The personal link of a party, read from the email they were sent.
-async fn link_of(app: &TestApp, case: Uuid, email: &str) -> String {
+pub(crate) async fn link_of(app: &TestApp, case: Uuid, email: &str) -> String {
     let mails = outbox(app, case, "case_referred").await;
     let flat = bodies(
         &mails

@@ -17,7 +17,7 @@ fn utc(y: i32, mo: u32, d: u32, h: u32, mi: u32) -> DateTime<Utc> {
         .expect("valid instant")
 }
 
-fn mediator_body(registry: &str, court: Uuid) -> Value {
+pub(crate) fn mediator_body(registry: &str, court: Uuid) -> Value {
     json!({
         "name": "Dana Mediator", "email": format!("{registry}@mediators.kz"), "registry_number": registry,
         "kind": "professional", "certified_until": "2030-12-31",
