@@ -744,6 +744,10 @@ async fn a_settlement_is_registered_after_submission_and_only_those_allowed_read
     reads += 1;
     assert_eq!(html_hash, o["html_sha256"].as_str().expect("hash"));
     assert_eq!(headers["content-type"], "text/html; charset=utf-8");
+    assert_eq!(
+        headers["content-security-policy"],
+        "default-src 'none'; style-src 'unsafe-inline'"
+    );
     assert!(String::from_utf8(html).expect("UTF-8").contains(TERM_KK));
 
     // Submitted: frozen, and the court's clerks are told.
