@@ -210,6 +210,16 @@ pub fn document_response(d: Document) -> AppResult<Response> {
         header::CACHE_CONTROL,
         HeaderValue::from_static("no-store, private"),
     );
+    // The HTML is shown as a page of this origin: it may load and run
+    // nothing, only its own inline style.
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("default-src 'none'; style-src 'unsafe-inline'"),
+    );
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
     Ok(response)
 }
 

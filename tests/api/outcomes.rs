@@ -42,7 +42,6 @@ fn sha256(bytes: &[u8]) -> String {
 struct Setup {
     court: Uuid,
     clerk: String,
-    mediator: Uuid,
     mediator_token: String,
     case: Uuid,
     claimant: Uuid,
@@ -116,7 +115,6 @@ async fn accepted_case(app: &TestApp, tag: &str) -> Setup {
     Setup {
         court,
         clerk,
-        mediator,
         mediator_token,
         case,
         claimant,
@@ -744,6 +742,10 @@ async fn a_settlement_is_registered_after_submission_and_only_those_allowed_read
     reads += 1;
     assert_eq!(html_hash, o["html_sha256"].as_str().expect("hash"));
     assert_eq!(headers["content-type"], "text/html; charset=utf-8");
+    assert_eq!(
+        headers["content-security-policy"],
+        "default-src 'none'; style-src 'unsafe-inline'"
+    );
     assert!(String::from_utf8(html).expect("UTF-8").contains(TERM_KK));
 
     // Submitted: frozen, and the court's clerks are told.
@@ -931,8 +933,6 @@ async fn a_settlement_is_registered_after_submission_and_only_those_allowed_read
         }
     }
     assert_eq!(seen_party_mail, 2);
-    let _ = s.court;
-    let _ = s.mediator;
 }
 
 /// Recipients of the mediator's and the parties' emails about the decision.
