@@ -721,7 +721,6 @@ async fn exercise(db: &DatabaseConnection) -> Result<(), DbErr> {
 #[tokio::test]
 async fn links_and_feed_secrets_already_sent_keep_working_after_the_migrations() -> Result<(), DbErr>
 {
-    use sea_orm_migration::MigrationName;
     use sea_orm_migration::prelude::{Alias, Query};
     let path = std::env::temp_dir().join(format!("kelisim-carry-{}.db", Uuid::new_v4()));
     let url = format!("sqlite://{}?mode=rwc", path.display());
