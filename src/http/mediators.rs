@@ -456,6 +456,7 @@ impl From<TimeOff> for TimeOffView {
 #[utoipa::path(get, path = "/api/v1/mediators/{id}/time-off", tag = "mediators",
     params(("id" = Uuid, Path)), security(("bearer" = [])), responses(
     (status = 200, body = [TimeOffView]),
+    (status = 403, body = Problem, content_type = "application/problem+json"),
     (status = 404, body = Problem, content_type = "application/problem+json"),
 ))]
 async fn list_time_off(
@@ -463,7 +464,7 @@ async fn list_time_off(
     Auth(caller): Auth,
     ApiPath(id): ApiPath<Uuid>,
 ) -> AppResult<Json<Vec<TimeOffView>>> {
-    access::load_managed(&state.db, &caller, id).await?;
+    access::load_private(&state.db, &caller, id).await?;
     let rows = time_off::list(&state.db, id).await?;
     Ok(Json(rows.into_iter().map(Into::into).collect()))
 }
@@ -546,6 +547,7 @@ impl From<Conflict> for ConflictView {
 #[utoipa::path(get, path = "/api/v1/mediators/{id}/conflicts", tag = "mediators",
     params(("id" = Uuid, Path)), security(("bearer" = [])), responses(
     (status = 200, body = [ConflictView]),
+    (status = 403, body = Problem, content_type = "application/problem+json"),
     (status = 404, body = Problem, content_type = "application/problem+json"),
 ))]
 async fn list_conflicts(
@@ -553,7 +555,7 @@ async fn list_conflicts(
     Auth(caller): Auth,
     ApiPath(id): ApiPath<Uuid>,
 ) -> AppResult<Json<Vec<ConflictView>>> {
-    access::load_managed(&state.db, &caller, id).await?;
+    access::load_private(&state.db, &caller, id).await?;
     let rows = conflicts::list(&state.db, id).await?;
     Ok(Json(rows.into_iter().map(Into::into).collect()))
 }

@@ -65,10 +65,29 @@ pub async fn load_managed(
     caller: &Caller,
     id: Uuid,
 ) -> AppResult<MediatorRecord> {
+    managed(db, caller, id, "change").await
+}
+
+/// What only those who manage the mediator may read (time off, conflicts
+/// of interest): a clerk who can read the entry gets 403.
+pub async fn load_private(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    id: Uuid,
+) -> AppResult<MediatorRecord> {
+    managed(db, caller, id, "see").await
+}
+
+async fn managed(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    id: Uuid,
+    verb: &str,
+) -> AppResult<MediatorRecord> {
     match load_for(db, caller, id).await? {
         (record, Access::Manage) => Ok(record),
-        (_, Access::Read) => Err(AppError::Forbidden(
-            "only the mediator or an admin may change this".into(),
-        )),
+        (_, Access::Read) => Err(AppError::Forbidden(format!(
+            "only the mediator or an admin may {verb} this"
+        ))),
     }
 }

@@ -21,9 +21,16 @@
 //!   other callers get a made-up one); on every other route they send their
 //!   link token as a bearer token, which must get them nothing (401).
 //!
-//! `/calendar/{file}` is reached by holding the feed secret, which the
-//! mediator and the admins see: `assigned` and `admin` use the real one, the
-//! others a made-up one.
+//! The outcome routes (`/api/v1/cases/{id}/outcome…`) name case Z instead
+//! of X: M1 accepted it, its session was held and its settlement was
+//! submitted to the court, so that its terms and documents can be read.
+//! On `/p/{token}/document.*`, `link` is the first party of Z (X has no
+//! agreement to download). The party routes (`/api/v1/parties/{id}…`)
+//! name the respondent of X (of Y for M2).
+//!
+//! `/calendar/{file}` is reached by holding the feed secret, which only the
+//! answer that makes it shows (to the mediator and the admins): `assigned`
+//! and `admin` use a new one, made by rotating it, the others a made-up one.
 //!
 //! Requests carry a valid body, so the status says what the caller may do,
 //! not what the body lacks. A request expected to succeed changes things,
@@ -87,6 +94,14 @@ enum Fresh {
     TimeOff,
     /// A new bearer token of the caller's own account.
     Token,
+    /// A case M1 accepted whose session was held (no outcome yet).
+    Held,
+    /// Like [`Fresh::Held`], with a settlement recorded (a draft).
+    Draft,
+    /// Like [`Fresh::Draft`], submitted to the court.
+    Submitted,
+    /// The claimant of a case just referred by the clerk of court A.
+    Party,
 }
 
 /// The body a row sends.
@@ -112,7 +127,7 @@ struct Row(
 );
 
 use Body::{Calendar as Ics, Csv, Json, None as NoBody};
-use Fresh::{Case, No, Proposed, Session, TimeOff, Token, Violence};
+use Fresh::{Case, Draft, Held, No, Party, Proposed, Session, Submitted, TimeOff, Token, Violence};
 
 // Where the answers go beyond API.md's "who" column, on purpose or not:
 // - `GET /api/v1/cases/{id}/matches`: admins too, not only the court's clerk;
@@ -124,7 +139,12 @@ use Fresh::{Case, No, Proposed, Session, TimeOff, Token, Violence};
 //   out of its scope (a clerk of another court changing court A); a role
 //   that may, 404 for what it cannot see;
 // - lists (`GET /api/v1/cases`, `…/waiting-to-be-scheduled`) answer 200
-//   with only what the caller may see, for every signed-in role.
+//   with only what the caller may see, for every signed-in role;
+// - `POST /api/v1/sessions/{id}/attendance`: session S is in the future,
+//   so its mediator is refused with 409 (`session_not_started`), the
+//   answer documented for attendance before the session's start;
+// - `POST /api/v1/cases/{id}/outcome/registration`: admins see the case
+//   (and the submitted outcome) but only a clerk of the court decides: 403.
 #[rustfmt::skip]
 const TABLE: &[Row] = &[
     //   method    path                                              query                                  fresh     body                                                                                          anon admin clerk clerk_b proposed assigned other_med link other_link
@@ -180,6 +200,17 @@ const TABLE: &[Row] = &[
     Row("POST",   "/p/{token}/voluntary-participation",              "",                                    No,       NoBody,                                                                                        [404, 404, 404, 404, 404, 404, 404, 200, 200]),
     Row("GET",    "/p/{token}/sessions/{file}",                      "",                                    No,       NoBody,                                                                                        [404, 404, 404, 404, 404, 404, 404, 200, 404]),
     Row("POST",   "/p/{token}/sessions/{id}/rsvp",                   "",                                    No,       Json(|_| json!({"response": "accepted"})),                                                     [404, 404, 404, 404, 404, 404, 404, 200, 404]),
+    Row("POST",   "/api/v1/sessions/{id}/attendance",                "",                                    No,       Json(|_| json!({"held": true, "present_party_ids": []})),                                      [401, 403, 403, 404, 404, 409, 404, 401, 401]),
+    Row("POST",   "/api/v1/cases/{id}/outcome",                      "",                                    Held,     Json(|_| outcome_body()),                                                                      [401, 403, 403, 404, 403, 201, 404, 401, 401]),
+    Row("GET",    "/api/v1/cases/{id}/outcome",                      "",                                    No,       NoBody,                                                                                        [401, 200, 200, 404, 403, 200, 404, 401, 401]),
+    Row("GET",    "/api/v1/cases/{id}/outcome/document.html",        "",                                    No,       NoBody,                                                                                        [401, 200, 200, 404, 403, 200, 404, 401, 401]),
+    Row("GET",    "/api/v1/cases/{id}/outcome/document.pdf",         "",                                    No,       NoBody,                                                                                        [401, 200, 200, 404, 403, 200, 404, 401, 401]),
+    Row("POST",   "/api/v1/cases/{id}/outcome/submit",               "",                                    Draft,    NoBody,                                                                                        [401, 403, 403, 404, 403, 200, 404, 401, 401]),
+    Row("POST",   "/api/v1/cases/{id}/outcome/registration",         "",                                    Submitted, Json(|t| json!({"decision": "registered", "court_registration_number": format!("MK-{}", t.n)})), [401, 403, 200, 404, 403, 403, 404, 401, 401]),
+    Row("GET",    "/p/{token}/document.html",                        "",                                    No,       NoBody,                                                                                        [404, 404, 404, 404, 404, 404, 404, 200, 404]),
+    Row("GET",    "/p/{token}/document.pdf",                         "",                                    No,       NoBody,                                                                                        [404, 404, 404, 404, 404, 404, 404, 200, 404]),
+    Row("POST",   "/api/v1/parties/{id}/link/rotate",                "",                                    Party,    NoBody,                                                                                        [401, 200, 200, 404, 403, 403, 404, 401, 401]),
+    Row("GET",    "/api/v1/reports/summary",                         "?court_id={court}&from={from_day}&to={to_day}", No, NoBody,                                                                             [401, 200, 200, 404, 403, 403, 403, 401, 401]),
     Row("GET",    "/api/v1/admin/outbox",                            "",                                    No,       NoBody,                                                                                        [401, 200, 403, 403, 403, 403, 403, 401, 401]),
     Row("POST",   "/api/v1/admin/outbox/{id}/retry",                 "",                                    No,       NoBody,                                                                                        [401, 409, 403, 403, 403, 403, 403, 401, 401]),
 ];
@@ -204,6 +235,10 @@ struct Target {
     session: Uuid,
     time_off: Uuid,
     outbox: Uuid,
+    /// Case Z, whose settlement was submitted.
+    outcome_case: Uuid,
+    /// The respondent of X.
+    party: Uuid,
     /// A free hour of M1, for booking and moving sessions.
     slot: DateTime<Utc>,
 }
@@ -214,11 +249,15 @@ struct World {
     base: Target,
     /// Case Y, where M2 is proposed.
     case_y: Uuid,
+    /// The respondent of Y.
+    party_y: Uuid,
     /// Bearer token of each caller with an account.
     tokens: HashMap<&'static str, String>,
     /// `/p/{token}` of the first party of X and of Y.
     link_x: String,
     link_y: String,
+    /// `/p/{token}` of the first party of Z.
+    link_z: String,
     next: u32,
     next_slot: DateTime<Utc>,
 }
@@ -237,6 +276,15 @@ fn weekdays() -> Value {
 fn time_off_body(n: u32) -> Value {
     let start = Utc::now() + Duration::days(300 + i64::from(n % 50));
     json!({"starts_at": rfc(start), "ends_at": rfc(start + Duration::hours(2)), "note": "leave"})
+}
+
+/// A settlement with one term, signed yesterday.
+fn outcome_body() -> Value {
+    let signed_on = (Utc::now() - Duration::days(1)).date_naive();
+    json!({
+        "result": "settled", "terms": [{"text": "The respondent pays 100 000 tenge."}],
+        "signed_on": signed_on, "signed_at_place": "Almaty"
+    })
 }
 
 fn mediator_body(t: &Target) -> Value {
@@ -343,14 +391,18 @@ impl World {
                 session: Uuid::nil(),
                 time_off: Uuid::nil(),
                 outbox: Uuid::nil(),
+                outcome_case: Uuid::nil(),
+                party: Uuid::nil(),
                 slot: Utc::now(),
             },
             app,
             court_b,
             case_y: Uuid::nil(),
+            party_y: Uuid::nil(),
             tokens,
             link_x: String::new(),
             link_y: String::new(),
+            link_z: String::new(),
             next: 0,
             next_slot: first_slot(),
         };
@@ -361,6 +413,11 @@ impl World {
         world.case_y = case_y;
         world.link_x = party_link(&world.app, &claimant_x).await;
         world.link_y = party_link(&world.app, &claimant_y).await;
+        world.base.party = world.party(case_x, "respondent").await;
+        world.party_y = world.party(case_y, "respondent").await;
+        let (case_z, claimant_z) = world.submitted_case().await;
+        world.base.outcome_case = case_z;
+        world.link_z = party_link(&world.app, &claimant_z).await;
         world.base.time_off = world.time_off().await;
         let outbox: Value = world
             .app
@@ -451,6 +508,98 @@ impl World {
         (case, claimant)
     }
 
+    /// The party of `case` in `role`.
+    async fn party(&self, case: Uuid, role: &str) -> Uuid {
+        let c: Value = self
+            .app
+            .get(
+                &format!("/api/v1/cases/{case}"),
+                Some(&self.app.admin_token),
+            )
+            .await
+            .json()
+            .await
+            .expect("json");
+        c["parties"]
+            .as_array()
+            .expect("parties")
+            .iter()
+            .find(|p| p["role"] == role)
+            .map(id)
+            .expect("a party in that role")
+    }
+
+    /// A case M1 accepted with a session recorded as held (recorded at
+    /// the session's end, as the demo does: the slots are in the future).
+    async fn held_case(&mut self) -> (Uuid, String) {
+        let (case, claimant) = self.accepted_case().await;
+        let session = self.book(case).await;
+        let m1 = kelisim::services::auth::authenticate(&self.app.db, self.token("assigned"))
+            .await
+            .expect("M1 signed in");
+        let booked: Value = self
+            .app
+            .get(
+                &format!("/api/v1/sessions/{session}"),
+                Some(&self.app.admin_token),
+            )
+            .await
+            .json()
+            .await
+            .expect("json");
+        let ends_at: DateTime<Utc> = booked["ends_at"]
+            .as_str()
+            .and_then(|t| t.parse().ok())
+            .expect("ends_at");
+        kelisim::services::attendance::record(
+            &self.app.db,
+            &m1,
+            session,
+            kelisim::services::attendance::AttendanceInput {
+                held: true,
+                present_party_ids: Vec::new(),
+            },
+            ends_at,
+        )
+        .await
+        .expect("the session is recorded as held");
+        (case, claimant)
+    }
+
+    /// A case with a settlement recorded by M1, not yet submitted.
+    async fn draft_case(&mut self) -> (Uuid, String) {
+        let (case, claimant) = self.held_case().await;
+        let resp = self
+            .app
+            .post(
+                &format!("/api/v1/cases/{case}/outcome"),
+                Some(self.token("assigned")),
+                outcome_body(),
+            )
+            .await;
+        assert_eq!(
+            resp.status(),
+            StatusCode::CREATED,
+            "a settlement is recorded"
+        );
+        (case, claimant)
+    }
+
+    /// A case whose settlement M1 submitted to the court.
+    async fn submitted_case(&mut self) -> (Uuid, String) {
+        let (case, claimant) = self.draft_case().await;
+        let resp = self
+            .app
+            .post(
+                &format!("/api/v1/cases/{case}/outcome/submit"),
+                Some(self.token("assigned")),
+                json!({}),
+            )
+            .await;
+        assert_eq!(resp.status(), StatusCode::OK, "the settlement is submitted");
+        (case, claimant)
+    }
+
     async fn mediator_id(&self, who: &str) -> Uuid {
         let me: Value = self
             .app
@@ -511,13 +660,18 @@ impl World {
         id(&resp.json::<Value>().await.expect("json"))
     }
 
-    /// The file name of M1's current calendar feed.
+    /// The file name of a new calendar feed of M1 (only the answer that
+    /// makes a feed secret shows it: it is stored hashed).
     async fn feed_file(&self) -> String {
         let m: Value = self
             .app
-            .get(
-                &format!("/api/v1/mediators/{}", self.base.mediator),
+            .post(
+                &format!(
+                    "/api/v1/mediators/{}/calendar-feed/rotate",
+                    self.base.mediator
+                ),
                 Some(&self.app.admin_token),
+                json!({}),
             )
             .await
             .json()
@@ -537,6 +691,12 @@ impl World {
             t.slot = self.slot();
         }
         let is_case_route = path.starts_with("/api/v1/cases/{id}");
+        if path.starts_with("/api/v1/cases/{id}/outcome") {
+            t.case = t.outcome_case;
+        }
+        if caller == Caller::ProposedMediator && path.starts_with("/api/v1/parties/{id}") {
+            t.party = self.party_y;
+        }
         if caller == Caller::ProposedMediator && is_case_route {
             t.case = if succeeds && *fresh != No {
                 self.proposed_case().await.0
@@ -550,6 +710,13 @@ impl World {
                 Proposed => t.case = self.proposed_case().await.0,
                 Session => t.session = self.book(self.base.case).await,
                 TimeOff => t.time_off = self.time_off().await,
+                Held => t.case = self.held_case().await.0,
+                Draft => t.case = self.draft_case().await.0,
+                Submitted => t.case = self.submitted_case().await.0,
+                Party => {
+                    let case = self.referred_case(false).await.0;
+                    t.party = self.party(case, "claimant").await;
+                }
                 No | Token => {}
             }
         }
@@ -564,6 +731,9 @@ impl World {
         };
         let made_up_link = "/p/p_made-up-link-of-nobody-at-all".to_owned();
         let own_link = match caller {
+            Caller::PartyLink if path.starts_with("/p/{token}/document") => {
+                Some(self.link_z.clone())
+            }
             Caller::PartyLink => Some(self.link_x.clone()),
             Caller::OtherPartyLink => Some(self.link_y.clone()),
             _ => None,
@@ -603,6 +773,8 @@ impl World {
                         t.case
                     } else if path.starts_with("/api/v1/sessions/") || path.starts_with("/p/") {
                         t.session
+                    } else if path.starts_with("/api/v1/parties/") {
+                        t.party
                     } else if path.starts_with("/api/v1/admin/outbox/") {
                         t.outbox
                     } else {
@@ -636,7 +808,12 @@ impl World {
             &query
                 .replace("{court}", &t.court.to_string())
                 .replace("{from}", &rfc(from))
-                .replace("{to}", &rfc(from + Duration::days(14))),
+                .replace("{to}", &rfc(from + Duration::days(14)))
+                .replace(
+                    "{from_day}",
+                    &(from - Duration::days(31)).date_naive().to_string(),
+                )
+                .replace("{to_day}", &from.date_naive().to_string()),
         );
 
         let method: Method = method.parse().expect("method");

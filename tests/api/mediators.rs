@@ -248,7 +248,7 @@ async fn monday_mornings_in_almaty_are_04_to_08_utc_since_march_2024_and_03_to_0
 #[tokio::test]
 async fn time_off_removes_exactly_the_overlapping_slots() {
     let app = spawn_app().await;
-    let (_, mediator, token) = court_and_mediator(&app, "KZ-0400").await;
+    let (court, mediator, token) = court_and_mediator(&app, "KZ-0400").await;
     set_monday_mornings(&app, mediator, &token).await;
     let resp = app
         .post(
@@ -274,6 +274,25 @@ async fn time_off_removes_exactly_the_overlapping_slots() {
     assert_eq!(
         error_fields(&problem(bad, StatusCode::UNPROCESSABLE_ENTITY).await),
         ["ends_at"]
+    );
+
+    // A clerk of the court reads the mediator but not its time off, and is
+    // told so in words of reading, not of changing.
+    let (_, clerk) = app.clerk_of(court).await;
+    let path = format!("/api/v1/mediators/{mediator}/time-off");
+    let read = problem(app.get(&path, Some(&clerk)).await, StatusCode::FORBIDDEN).await;
+    assert_eq!(read["detail"], "only the mediator or an admin may see this");
+    let change = app
+        .post(
+            &path,
+            Some(&clerk),
+            json!({"starts_at": "2025-06-09T10:00:00+05:00", "ends_at": "2025-06-09T11:00:00+05:00"}),
+        )
+        .await;
+    let change = problem(change, StatusCode::FORBIDDEN).await;
+    assert_eq!(
+        change["detail"],
+        "only the mediator or an admin may change this"
     );
 }
 
