@@ -549,3 +549,38 @@ async fn a_partys_link_page_still_works() {
     assert!(visible_text(&html).contains("2-303/2026"));
     assert!(html.contains("<html lang=\"ru\">"));
 }
+
+#[tokio::test]
+async fn the_case_page_shows_sessions_and_the_assignment_in_words() {
+    use crate::sessions::{accepted_case, book, rfc, tuesday_at_ten};
+    use kelisim::domain::Language;
+    let app = spawn_app().await;
+    let s = accepted_case(&app, "WEBS", json!({})).await;
+    let start = tuesday_at_ten(7);
+    let resp = book(
+        &app,
+        &s,
+        json!({"starts_at": rfc(start), "duration_minutes": 90, "online_url": "https://video.example.kz/r/1"}),
+    )
+    .await;
+    assert_eq!(resp.status(), StatusCode::CREATED);
+    let email = clerk_email(&app, s.court).await;
+    let mut browser = Browser::new(&app);
+    browser.log_in(&email, PASSWORD).await;
+    browser.get("/home").await;
+    browser.switch_language("ru", "/home").await;
+    let page = browser.get(&format!("/cases/{}", s.case)).await;
+    assert_eq!(page.status, StatusCode::OK);
+    let text = visible_text(&page.html);
+    let almaty = chrono_tz::Asia::Almaty;
+    let when = kelisim::i18n::dates::instant(Language::Ru, start, almaty, almaty);
+    let when = when.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(when.ends_with(", 10:00"), "{when}");
+    assert!(text.contains(&format!("{when} (90 мин.)")), "{text}");
+    assert!(text.contains("Dana Mediator — "), "{text}");
+    assert!(text.contains("Айгерим Сапарова — "), "{text}");
+    assert!(!has_iso_date(&text), "{text}");
+    for raw in ["scheduled", "joint", "accepted", "claimant", "family"] {
+        assert!(!text.contains(raw), "{raw} in {text}");
+    }
+}
