@@ -444,6 +444,7 @@ async fn list_cases(
         CaseFilter {
             court_id: q.court_id,
             status,
+            ..CaseFilter::default()
         },
         page,
     )

@@ -17,6 +17,7 @@ pub mod metrics;
 pub mod openapi;
 pub mod outbox;
 pub mod outcomes;
+pub mod pages;
 pub mod parties;
 pub mod reports;
 pub mod response;
@@ -68,6 +69,7 @@ pub fn router(state: AppState) -> Router {
         .merge(openapi::docs_router(api))
         .route("/metrics", axum::routing::get(metrics::scrape))
         .route("/assets/page.css", axum::routing::get(headers::page_css))
+        .merge(pages::routes())
         .fallback(|| async { AppError::not_found("route") })
         .method_not_allowed_fallback(|| async {
             Problem::new(
@@ -121,7 +123,11 @@ async fn ensure_problem(mut response: Response<Body>) -> Response<Body> {
         .headers()
         .get(header::CONTENT_TYPE)
         .is_some_and(|v| v.as_bytes().starts_with(PROBLEM_JSON.as_bytes()));
-    if is_problem {
+    let is_page = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"text/html"));
+    if is_problem || is_page {
         return response;
     }
     let (mut parts, _) = response.into_parts();

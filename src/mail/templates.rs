@@ -258,6 +258,49 @@ email_templates!(
 
 /// The party's own page.
 pub const PARTY_PAGE: &str = "pages/party.html";
+/// The staff pages and their common frame.
+pub const LOGIN_PAGE: &str = "pages/login.html";
+pub const HOME_PAGE: &str = "pages/home.html";
+pub const CASE_PAGE: &str = "pages/case.html";
+pub const MESSAGE_PAGE: &str = "pages/message.html";
+const STAFF_PAGES: [(&str, &str); 5] = [
+    (
+        "pages/layout.html",
+        include_str!("../../templates/pages/layout.html.j2"),
+    ),
+    (
+        LOGIN_PAGE,
+        include_str!("../../templates/pages/login.html.j2"),
+    ),
+    (
+        HOME_PAGE,
+        include_str!("../../templates/pages/home.html.j2"),
+    ),
+    (
+        CASE_PAGE,
+        include_str!("../../templates/pages/case.html.j2"),
+    ),
+    (
+        MESSAGE_PAGE,
+        include_str!("../../templates/pages/message.html.j2"),
+    ),
+];
+
+/// `t("kk", "ru", "en")` in a page: the text in the page's language
+/// (`frame.language`, or `language`).
+fn in_language(state: &minijinja::State, kk: String, ru: String, en: String) -> String {
+    let lang = state
+        .lookup("frame")
+        .and_then(|f| f.get_attr("language").ok())
+        .or_else(|| state.lookup("language"))
+        .map(|v| v.to_string())
+        .unwrap_or_default();
+    match lang.as_str() {
+        "kk" => kk,
+        "en" => en,
+        _ => ru,
+    }
+}
 
 fn env() -> AppResult<&'static Environment<'static>> {
     static ENV: OnceLock<Result<Environment<'static>, String>> = OnceLock::new();
@@ -270,6 +313,10 @@ fn env() -> AppResult<&'static Environment<'static>> {
             include_str!("../../templates/pages/party.html.j2"),
         )
         .map_err(|e| e.to_string())?;
+        env.add_function("t", in_language);
+        for (name, source) in STAFF_PAGES {
+            env.add_template(name, source).map_err(|e| e.to_string())?;
+        }
         Ok(env)
     })
     .as_ref()

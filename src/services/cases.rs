@@ -502,6 +502,9 @@ async fn load_for_clerk<C: ConnectionTrait>(
 pub struct CaseFilter {
     pub court_id: Option<Uuid>,
     pub status: Option<CaseStatus>,
+    pub category: Option<CaseCategory>,
+    /// A part of the court case number (bounded by the caller).
+    pub number: Option<String>,
 }
 
 /// Cases the caller may see, oldest first: all for an admin, their court's
@@ -543,6 +546,12 @@ pub async fn list(
     }
     if let Some(status) = filter.status {
         q = q.filter(Column::Status.eq(status.as_str()));
+    }
+    if let Some(category) = filter.category {
+        q = q.filter(Column::Category.eq(category.as_str()));
+    }
+    if let Some(number) = filter.number.as_deref() {
+        q = q.filter(Column::CourtCaseNumber.contains(number));
     }
     let (rows, next) = page::fetch(db, q, Column::Id, page, |r: &Model| r.id).await?;
     Ok((records::all(rows)?, next))

@@ -806,3 +806,19 @@ pub async fn cancel(
         attendance: None,
     })
 }
+
+/// Most sessions read for one case's page.
+const MAX_SESSIONS_OF_CASE: u64 = 500;
+
+/// The sessions of a case its reader already may see (a record from
+/// [`cases::read`] or [`cases::load_visible`]), earliest first.
+pub async fn of_case(db: &DatabaseConnection, record: &CaseRecord) -> AppResult<Vec<Session>> {
+    use sea_orm::QuerySelect;
+    let rows = entity::sessions::Entity::find()
+        .filter(entity::sessions::Column::CaseId.eq(record.case.id))
+        .order_by_asc(entity::sessions::Column::StartsAt)
+        .limit(MAX_SESSIONS_OF_CASE)
+        .all(db)
+        .await?;
+    records::all(rows)
+}

@@ -32,3 +32,4 @@ mod reports;
 mod sessions;
 mod smtp_server;
 mod users;
+mod web;

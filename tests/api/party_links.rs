@@ -53,7 +53,7 @@ fn party_id(case: &Value, email: &str) -> Uuid {
 }
 
 /// The personal link in the latest email of `kind` to `email`.
-async fn link_in_mail(app: &TestApp, kind: &str, email: &str) -> String {
+pub(crate) async fn link_in_mail(app: &TestApp, kind: &str, email: &str) -> String {
     let mail = entity::outbox_messages::Entity::find()
         .filter(entity::outbox_messages::Column::Kind.eq(kind))
         .filter(entity::outbox_messages::Column::Recipient.eq(email))
