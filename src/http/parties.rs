@@ -16,7 +16,7 @@ use utoipa_axum::routes;
 
 use super::auth::Auth;
 use super::extract::ApiPath;
-use crate::domain::session::RsvpAnswer;
+use crate::domain::session::{RsvpAnswer, SessionStatus};
 use crate::error::{AppError, AppResult, Problem};
 use crate::i18n;
 use crate::mail::templates;
@@ -92,13 +92,15 @@ async fn party_page(
         .await?
         .into_iter()
         .map(|(s, i)| {
+            let lang = party.language;
             serde_json::json!({
                 "id": s.id,
-                "starts_local": invitations::local_time(s.starts_at, court_tz),
+                "starts_local": i18n::dates::instant(lang, s.starts_at, court_tz, court_tz),
                 "minutes": (s.ends_at - s.starts_at).num_minutes(),
-                "status": s.status.as_str(),
-                "format": s.format.as_str(),
-                "partstat": i.partstat.as_str(),
+                "cancelled": s.status == SessionStatus::Cancelled,
+                "status": i18n::words::session_status(lang, s.status),
+                "format": i18n::words::session_format(lang, s.format),
+                "answer": i18n::words::partstat(lang, i.partstat),
                 "ics": format!("/p/{token}/sessions/{}.ics", s.id),
                 "rsvp": format!("/p/{token}/sessions/{}/rsvp", s.id),
             })
@@ -111,10 +113,12 @@ async fn party_page(
             name => party.name,
             court_name => view.court_name,
             court_case_number => case.court_case_number,
-            mediation_deadline => case.mediation_deadline.to_string(),
+            mediation_deadline => i18n::dates::long_date(party.language, case.mediation_deadline),
             mediator_name => view.mediator_name.unwrap_or_default(),
             confirmation_needed => case.violence_reported,
-            voluntary_confirmed_at => party.voluntary_confirmed_at.map(|t| t.to_rfc3339()),
+            voluntary_confirmed_at => party
+                .voluntary_confirmed_at
+                .map(|t| i18n::dates::instant(party.language, t, court_tz, court_tz)),
             confirm_action => format!("/p/{token}/voluntary-participation"),
             sessions => minijinja::value::Serde(&sessions),
             outcome => minijinja::value::Serde(&outcome),

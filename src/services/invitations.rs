@@ -5,7 +5,6 @@
 //! the session's life; every email about the session carries the
 //! session's current SEQUENCE, and the invitation row records it.
 
-use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
@@ -31,15 +30,6 @@ use crate::error::{AppError, AppResult};
 use crate::i18n::dates;
 use crate::mail::CalendarPart;
 use crate::mail::templates::{SessionCancelled, SessionInvitation};
-
-/// "2026-12-03 10:00 (Asia/Almaty)".
-pub fn local_time(at: DateTime<Utc>, tz: Tz) -> String {
-    format!(
-        "{} ({})",
-        at.with_timezone(&tz).format("%Y-%m-%d %H:%M"),
-        tz.name()
-    )
-}
 
 /// A session's start as its recipient reads it: in words of their language,
 /// on the session's clock, with the place of that clock named when the

@@ -541,6 +541,18 @@ async fn a_party_answers_through_their_link_and_the_mediator_sees_it() {
         .expect("html");
     // The page links the session's .ics (HTML-escaped, so `/` is `&#x2f;`).
     assert!(page.contains(&format!("{sid}.ics")));
+    // In the party's words (Russian): the time, the format, the answer.
+    let almaty = chrono_tz::Asia::Almaty;
+    let when = kelisim::i18n::dates::instant(kelisim::domain::Language::Ru, start, almaty, almaty);
+    assert!(
+        page.contains(&format!("<strong>{when}</strong> (60 мин., совместная)")),
+        "{page}"
+    );
+    assert!(page.contains("Ваш ответ: ответа нет"), "{page}");
+    assert!(
+        !page.contains("NEEDS-ACTION") && !page.contains("joint"),
+        "{page}"
+    );
     let ics = app
         .get(&format!("/p/{token}/sessions/{sid}.ics"), None)
         .await;
@@ -588,6 +600,13 @@ async fn a_party_answers_through_their_link_and_the_mediator_sees_it() {
         .expect("the party's invitation");
     assert_eq!(mine["partstat"], "TENTATIVE");
     assert_eq!(mine["response_note"], "I may be late");
+    let page = app
+        .get(&format!("/p/{token}"), None)
+        .await
+        .text()
+        .await
+        .expect("html");
+    assert!(page.contains("Ваш ответ: возможно, придёт"), "{page}");
 }
 
 async fn reminders(app: &TestApp, session: Uuid) -> usize {
