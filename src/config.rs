@@ -114,6 +114,17 @@ pub struct Settings {
     /// When old message bodies, spool files, idempotency keys and expired or
     /// revoked API tokens are purged; empty turns it off.
     pub purge_cron: String,
+    /// The mailbox answers to invitations go to: named as ORGANIZER in every
+    /// invitation (with the mediator's name as CN), so that Accept, Decline
+    /// and Propose new time in a mail client come back there. A plain
+    /// `local@domain`. Unset: the address of `mail_from`.
+    pub reply_address: Option<String>,
+    /// Where that mailbox is read: `imaps://user:pass@host:993/INBOX` (or
+    /// `imap://` for a server on this machine). Unset: no mail is read.
+    pub imap_url: Option<String>,
+    /// How often the mailbox is looked at when the server offers no IDLE,
+    /// and the longest an IDLE waits before looking anyway.
+    pub imap_poll_seconds: u64,
 }
 
 impl Default for Settings {
@@ -158,6 +169,9 @@ impl Default for Settings {
             raw_message_retention_days: 30,
             idempotency_key_hours: 24,
             purge_cron: "0 20 * * * *".into(),
+            reply_address: None,
+            imap_url: None,
+            imap_poll_seconds: 60,
         }
     }
 }
@@ -222,6 +236,17 @@ impl Settings {
                 anyhow::bail!("{name} must be between 1 and 36500");
             }
         }
+        if let Some(reply) = self.reply_address() {
+            crate::domain::EmailAddress::parse(reply)
+                .map_err(|e| anyhow::anyhow!("reply_address: {e}"))?;
+        }
+        if let Some(imap) = self.imap() {
+            crate::domain::imip::MailboxUrl::parse(imap)
+                .map_err(|e| anyhow::anyhow!("imap_url: {e}"))?;
+        }
+        if self.imap_poll_seconds == 0 {
+            anyhow::bail!("imap_poll_seconds must be positive");
+        }
         if self.login_window_seconds == 0 {
             anyhow::bail!("login_window_seconds must be positive");
         }
@@ -237,6 +262,19 @@ impl Settings {
     /// The configured SMTP URL, treating an empty string as none.
     pub fn smtp(&self) -> Option<&str> {
         self.smtp_url.as_deref().filter(|s| !s.trim().is_empty())
+    }
+
+    /// The configured reply mailbox, treating an empty string as none.
+    pub fn reply_address(&self) -> Option<&str> {
+        self.reply_address
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+    }
+
+    /// The configured IMAP URL, treating an empty string as none.
+    pub fn imap(&self) -> Option<&str> {
+        self.imap_url.as_deref().filter(|s| !s.trim().is_empty())
     }
 
     /// How long parties' links keep working after their case closes.

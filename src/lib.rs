@@ -84,6 +84,7 @@ impl Application {
         let app = http::router(self.state.clone());
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
         let transport = mail::transport::Transport::from_settings(&self.state.settings)?;
+        let intake = jobs::mail_intake::spawn(self.state.clone(), stop_rx.clone());
         let delivery = tokio::spawn(services::delivery::run(
             self.state.db.clone(),
             self.state.settings.clone(),
@@ -131,6 +132,13 @@ impl Application {
         if tokio::time::timeout_at(by, delivery).await.is_err() {
             // Messages it had claimed go out again once their lease ends.
             tracing::warn!("grace period over; the delivery round in progress was left");
+        }
+        if let Some(intake) = intake
+            && tokio::time::timeout_at(by, intake).await.is_err()
+        {
+            // A message it was handling is handled again by the next reader:
+            // nothing was committed, or its claim is already there.
+            tracing::warn!("grace period over; the reply mailbox round in progress was left");
         }
         if let Err(e) = scheduler.shutdown().await {
             tracing::warn!(error = %e, "stopping the scheduler");

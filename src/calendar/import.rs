@@ -141,6 +141,60 @@ pub fn busy_blocks(
     import(ics, window, local_tz, &LIMITS)
 }
 
+/// The start and end of the first `VEVENT` of `ics` (a `COUNTER`'s
+/// proposed time), read like every imported event: `TZID`s, Windows zone
+/// names and `VTIMEZONE`s as [`busy_blocks`] reads them, floating times in
+/// `local_tz`. `Ok(None)` for an event without `DTSTART`.
+pub fn first_event_span(
+    ics: &str,
+    local_tz: Tz,
+) -> Result<Option<(DateTime<Utc>, DateTime<Utc>)>, ImportError> {
+    let text = prepare(ics)?;
+    let roots = parser::read_components(&text).map_err(|e| syntax_error(&e))?;
+    let calendar = match roots.as_slice() {
+        [root] if root.name.as_str().eq_ignore_ascii_case("VCALENDAR") => root,
+        _ => return Err(ImportError::NotACalendar),
+    };
+    let zones = Zones::from_calendar(calendar);
+    let Some(component) = calendar
+        .components
+        .iter()
+        .find(|c| c.name.as_str().eq_ignore_ascii_case("VEVENT"))
+    else {
+        return Ok(None);
+    };
+    let Some(event) = Vevent::parse(component, &zones, local_tz)? else {
+        return Ok(None);
+    };
+    let Some(start) = event.start.instant_in(local_tz) else {
+        return Ok(None);
+    };
+    let end = match event.length {
+        Length::Exact(delta) => start + delta,
+        Length::Nominal { days, exact } => start + TimeDelta::days(days) + exact,
+    };
+    Ok(Some((start, end)))
+}
+
+/// `ics` checked against the limits and ready for the parser: unfolded,
+/// CRLF throughout, nested no deeper than the parser's stack allows.
+pub(super) fn prepare(ics: &str) -> Result<String, ImportError> {
+    if ics.len() > LIMITS.bytes {
+        return Err(ImportError::TooLarge {
+            size: ics.len(),
+            limit: LIMITS.bytes,
+        });
+    }
+    let text = normalize(ics);
+    prescan(&text, &LIMITS)?;
+    Ok(text)
+}
+
+/// The parser's error, without the quoted line (it may hold an address).
+pub(super) fn parse_error(message: &str) -> ImportError {
+    syntax_error(message)
+}
+
 /// The caps in one place, so tests can exercise them with small numbers.
 #[derive(Debug, Clone, Copy)]
 struct Limits {

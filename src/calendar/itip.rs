@@ -41,6 +41,9 @@ pub enum Method {
     Request,
     /// A cancelled session.
     Cancel,
+    /// The mediator keeps the session's time: a party's proposal of
+    /// another (their COUNTER) is declined.
+    DeclineCounter,
 }
 
 impl Method {
@@ -49,6 +52,7 @@ impl Method {
         match self {
             Method::Request => "REQUEST",
             Method::Cancel => "CANCEL",
+            Method::DeclineCounter => "DECLINECOUNTER",
         }
     }
 }
@@ -107,7 +111,7 @@ pub fn build(inv: &Invitation<'_>) -> String {
         .summary(&text_value(inv.summary))
         .class(Class::Confidential)
         .status(match inv.method {
-            Method::Request => EventStatus::Confirmed,
+            Method::Request | Method::DeclineCounter => EventStatus::Confirmed,
             Method::Cancel => EventStatus::Cancelled,
         })
         // No typed TRANSP in the crate.

@@ -1,7 +1,8 @@
 //! iCalendar in and out: the mediator's subscribable feed ([`feed`]), busy
 //! times imported from the mediator's own calendar ([`import`], fetched by
 //! [`fetch`] only from where [`destination`] allows), the
-//! invitation each recipient of a session gets by email ([`itip`]), and the
+//! invitation each recipient of a session gets by email ([`itip`]), the
+//! answers that come back from mail clients ([`reply`]), and the
 //! text cleaning every outgoing iCalendar object needs ([`text`]).
 //!
 //! Everything here but [`fetch`] is pure: no I/O, no clock (callers pass
@@ -16,4 +17,5 @@ pub mod feed;
 pub mod fetch;
 pub mod import;
 pub mod itip;
+pub mod reply;
 pub mod text;

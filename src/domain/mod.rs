@@ -6,6 +6,7 @@
 pub mod case;
 pub mod email;
 pub mod iin;
+pub mod imip;
 pub mod matching;
 pub mod mediator;
 pub mod network;

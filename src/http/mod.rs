@@ -11,6 +11,7 @@ pub mod extract;
 pub mod headers;
 pub mod health;
 pub mod idempotency;
+pub mod inbox;
 pub mod list;
 pub mod mediators;
 pub mod metrics;
@@ -57,6 +58,7 @@ pub fn router(state: AppState) -> Router {
         .merge(cases::routes())
         .merge(parties::routes())
         .merge(outbox::routes())
+        .merge(inbox::routes())
         .merge(sessions::routes())
         .merge(outcomes::routes())
         .merge(reports::routes())

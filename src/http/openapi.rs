@@ -25,6 +25,7 @@ use crate::state::AppState;
         (name = "cases", description = "Referrals, matching, assignment and the case life cycle"),
         (name = "parties", description = "Parties' personal links"),
         (name = "outbox", description = "Email delivery state, and retries of failed messages (admin)"),
+        (name = "inbox", description = "Answers read from the reply mailbox (admin), and the mediator's one-click decision on a proposed time"),
         (name = "sessions", description = "Sessions and their invitations"),
         (name = "outcomes", description = "Outcomes, the agreement document, submission to the court and registration"),
         (name = "reports", description = "Figures of referrals and outcomes, as JSON or CSV"),

@@ -36,7 +36,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
 }
 
 /// Pages behind a personal link must not be cached or leak the link onward.
-fn private(mut response: Response) -> Response {
+pub(super) fn private(mut response: Response) -> Response {
     let headers = response.headers_mut();
     headers.insert(
         header::CACHE_CONTROL,

@@ -11,6 +11,7 @@ pub mod calendar_refresh;
 pub mod certification;
 pub mod deadlines;
 pub mod idempotency_cleanup;
+pub mod mail_intake;
 pub mod message_retention;
 pub mod reminders;
 pub mod token_cleanup;

@@ -12,6 +12,7 @@
 //! message is then `multipart/mixed` [ `multipart/alternative` [ text,
 //! HTML, `text/calendar; method=<METHOD>; charset=UTF-8` ], `invite.ics` ].
 
+pub mod inbound;
 pub mod templates;
 pub mod transport;
 
@@ -135,11 +136,19 @@ fn build_message(
     );
     let domain = from.email.domain().to_owned();
     let message_id = format!("<{id}@{domain}>");
-    let builder = Message::builder()
+    let mut builder = Message::builder()
         .from(from)
         .to(to)
         .subject(rendered.subject.clone())
         .message_id(Some(message_id.clone()));
+    // Where a reply mailbox is read, a plain "Reply" goes there too, so a
+    // party's "I will be late" reaches the mediator (services::inbox).
+    if let Some(reply) = settings.reply_address() {
+        let reply_to: Mailbox = reply
+            .parse()
+            .map_err(|e| AppError::internal("reading reply_address", anyhow::anyhow!("{e}")))?;
+        builder = builder.reply_to(reply_to);
+    }
     let message = match calendar {
         None => builder.multipart(MultiPart::alternative_plain_html(
             rendered.text.clone(),

@@ -239,6 +239,52 @@ pub struct PartyLinkReplaced {
     pub party_link: String,
 }
 
+/// To the mediator: a party proposed another time for a session from
+/// their mail client (iTIP COUNTER), with one-click links to move the
+/// session or to decline.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(test, derive(serde::Deserialize))]
+pub struct CounterProposed {
+    pub name: String,
+    pub party_name: String,
+    pub court_case_number: String,
+    /// The session's time now, in words.
+    pub starts_local: String,
+    /// The proposed start, in words.
+    pub proposed_local: String,
+    pub duration_minutes: i64,
+    /// What the party wrote with the proposal; may be empty.
+    pub comment: String,
+    pub move_link: String,
+    pub decline_link: String,
+    /// Until when the links work, in words.
+    pub expires_local: String,
+}
+
+/// To a party: the mediator declined their proposed time (with the
+/// DECLINECOUNTER calendar part).
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(test, derive(serde::Deserialize))]
+pub struct CounterDeclined {
+    pub name: String,
+    pub court_case_number: String,
+    pub starts_local: String,
+    pub proposed_local: String,
+    pub party_link: String,
+}
+
+/// To the mediator: a party wrote to the reply mailbox in words.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(test, derive(serde::Deserialize))]
+pub struct PartyMessageForwarded {
+    pub name: String,
+    pub party_name: String,
+    pub party_address: String,
+    pub court_case_number: String,
+    pub message_subject: String,
+    pub message_text: String,
+}
+
 email_templates!(
     CertificationExpiring => "certification_expiring",
     CertificationSuspended => "certification_suspended",
@@ -254,10 +300,15 @@ email_templates!(
     OutcomeDecided => "outcome_decided",
     OutcomeRegistered => "outcome_registered",
     PartyLinkReplaced => "party_link_replaced",
+    CounterProposed => "counter_proposed",
+    CounterDeclined => "counter_declined",
+    PartyMessageForwarded => "party_message_forwarded",
 );
 
 /// The party's own page.
 pub const PARTY_PAGE: &str = "pages/party.html";
+/// The mediator's one-click decision on a proposed time.
+pub const COUNTER_PAGE: &str = "pages/counter.html";
 /// The staff pages and their common frame.
 pub const LOGIN_PAGE: &str = "pages/login.html";
 pub const HOME_PAGE: &str = "pages/home.html";
@@ -311,6 +362,11 @@ fn env() -> AppResult<&'static Environment<'static>> {
         env.add_template(
             PARTY_PAGE,
             include_str!("../../templates/pages/party.html.j2"),
+        )
+        .map_err(|e| e.to_string())?;
+        env.add_template(
+            COUNTER_PAGE,
+            include_str!("../../templates/pages/counter.html.j2"),
         )
         .map_err(|e| e.to_string())?;
         env.add_function("t", in_language);
@@ -397,6 +453,11 @@ mod tests {
             "result": "settled in full", "version": 2, "submitted_on": "30 November 2026",
             "registered": false, "court_registration_number": "REG-77",
             "decided_on": "1 December 2026",
+            "party_name": "Nurlan <Abenov>", "proposed_local": "8 December 2026, 11:00",
+            "comment": "An hour later, please", "move_link": "https://kelisim.test/counter/t?decision=move",
+            "decline_link": "https://kelisim.test/counter/t?decision=decline",
+            "expires_local": "7 December 2026, 10:00", "party_address": "nurlan@example.kz",
+            "message_subject": "Late", "message_text": "I will be 10 minutes late.",
         })
     }
 
@@ -456,6 +517,26 @@ mod tests {
                 "Almaly district court",
                 "2-1234/2026",
                 "https://kelisim.test/p/tok",
+            ],
+            "counter_proposed" => &[
+                "2-1234/2026",
+                "2026-12-03 10:00 (Asia/Almaty)",
+                "8 December 2026, 11:00",
+                "An hour later, please",
+                "https://kelisim.test/counter/t?decision=move",
+                "https://kelisim.test/counter/t?decision=decline",
+            ],
+            "counter_declined" => &[
+                "2-1234/2026",
+                "2026-12-03 10:00 (Asia/Almaty)",
+                "8 December 2026, 11:00",
+                "https://kelisim.test/p/tok",
+            ],
+            "party_message_forwarded" => &[
+                "2-1234/2026",
+                "nurlan@example.kz",
+                "Late",
+                "I will be 10 minutes late.",
             ],
             other => panic!("say what {other} must show"),
         }

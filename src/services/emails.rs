@@ -16,9 +16,9 @@ use crate::domain::{EmailAddress, Language};
 use crate::error::AppResult;
 use crate::mail::templates::{
     AssignmentAnswered, AssignmentProposed, CaseDeadlineNear, CaseExpired, CaseReferred,
-    CertificationExpiring, CertificationSuspended, OutcomeDecided, OutcomeRegistered,
-    OutcomeSubmitted, PartyLinkReplaced, SessionCancelled, SessionInvitation, SessionReminder,
-    Template,
+    CertificationExpiring, CertificationSuspended, CounterDeclined, CounterProposed,
+    OutcomeDecided, OutcomeRegistered, OutcomeSubmitted, PartyLinkReplaced, PartyMessageForwarded,
+    SessionCancelled, SessionInvitation, SessionReminder, Template,
 };
 use crate::mail::{self, CalendarPart, Email};
 
@@ -241,4 +241,48 @@ pub async fn send_session_cancellations<C: ConnectionTrait>(
         .map(|(to, c, cal)| (to, c, Some(cal)))
         .collect();
     send(db, settings, about, emails).await
+}
+
+/// To the mediator: a party proposed another time (iTIP COUNTER).
+pub async fn send_counter_proposed<C: ConnectionTrait>(
+    db: &C,
+    settings: &Settings,
+    (case_id, session_id): (Uuid, Uuid),
+    to: Addressee<'_>,
+    context: CounterProposed,
+) -> AppResult<Uuid> {
+    let about = About {
+        case_id: Some(case_id),
+        session_id: Some(session_id),
+    };
+    send_one(db, settings, about, to, context).await
+}
+
+/// To a party: their proposed time was declined, with the
+/// `METHOD:DECLINECOUNTER` calendar part their client acts on.
+pub async fn send_counter_declined<C: ConnectionTrait>(
+    db: &C,
+    settings: &Settings,
+    (case_id, session_id): (Uuid, Uuid),
+    to: Addressee<'_>,
+    context: CounterDeclined,
+    calendar: CalendarPart,
+) -> AppResult<Uuid> {
+    let about = About {
+        case_id: Some(case_id),
+        session_id: Some(session_id),
+    };
+    let ids = send(db, settings, about, vec![(to, context, Some(calendar))]).await?;
+    Ok(ids.first().copied().unwrap_or_default())
+}
+
+/// To the mediator: a party's message to the reply mailbox, forwarded.
+pub async fn send_party_message_forwarded<C: ConnectionTrait>(
+    db: &C,
+    settings: &Settings,
+    case_id: Uuid,
+    to: Addressee<'_>,
+    context: PartyMessageForwarded,
+) -> AppResult<Uuid> {
+    send_one(db, settings, case(case_id), to, context).await
 }

@@ -246,6 +246,20 @@ pub(crate) async fn recipients_of<C: ConnectionTrait>(
     recipients(db, settings, invitations, &parties, mediator).await
 }
 
+/// The ORGANIZER of every invitation: the reply mailbox where one is
+/// configured (so mail clients send their answers where Kelisim reads
+/// them), else the From address.
+pub(crate) fn organizer_address(settings: &Settings) -> AppResult<String> {
+    if let Some(reply) = settings.reply_address() {
+        return Ok(reply.to_lowercase());
+    }
+    let from: lettre::message::Mailbox = settings
+        .mail_from
+        .parse()
+        .map_err(|e| AppError::internal("reading mail_from", anyhow::anyhow!("{e}")))?;
+    Ok(from.email.to_string())
+}
+
 /// The calendar object of one invitation.
 pub(crate) fn calendar_of(
     settings: &Settings,
@@ -253,11 +267,7 @@ pub(crate) fn calendar_of(
     recipient: &Recipient,
     method: Method,
 ) -> AppResult<String> {
-    let from: lettre::message::Mailbox = settings
-        .mail_from
-        .parse()
-        .map_err(|e| AppError::internal("reading mail_from", anyhow::anyhow!("{e}")))?;
-    let organizer = from.email.to_string();
+    let organizer = organizer_address(settings)?;
     let summary = format!(
         "Mediation session, case {}",
         occasion.case.court_case_number
@@ -364,7 +374,25 @@ pub(crate) async fn send<C: ConnectionTrait>(
     Ok(())
 }
 
-/// A party's answer to an invitation.
+/// Where a party's answer came from, for the audit log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AnsweredVia {
+    /// The buttons of their personal page.
+    PartyPage,
+    /// Accept / Decline / Tentative in their mail client (iMIP REPLY).
+    Email,
+}
+
+impl AnsweredVia {
+    fn as_str(self) -> &'static str {
+        match self {
+            AnsweredVia::PartyPage => "party_page",
+            AnsweredVia::Email => "email",
+        }
+    }
+}
+
+/// A party's answer to an invitation, through their personal link.
 pub async fn rsvp(
     db: &DatabaseConnection,
     settings: &Settings,
@@ -380,8 +408,38 @@ pub async fn rsvp(
         .one(db)
         .await?
         .ok_or_else(|| AppError::not_found("session"))?;
+    let txn = begin_write(db).await?;
+    let invitation = record_answer(
+        &txn,
+        invitation,
+        &case,
+        partstat,
+        note,
+        AnsweredVia::PartyPage,
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(invitation)
+}
+
+/// Records a party's answer on their invitation, with its audit row, in the
+/// caller's transaction: the one rule for an answer whether it came from
+/// the party page or from the party's mail client. Only a scheduled
+/// session can be answered (409 otherwise).
+pub(crate) async fn record_answer<C: ConnectionTrait>(
+    txn: &C,
+    invitation: entity::invitations::Model,
+    case: &Case,
+    partstat: PartStat,
+    note: Option<String>,
+    via: AnsweredVia,
+) -> AppResult<Invitation> {
+    let session_id = invitation.session_id;
+    let party_id = invitation
+        .party_id
+        .ok_or_else(|| AppError::not_found("session"))?;
     let session = entity::sessions::Entity::find_by_id(session_id)
-        .one(db)
+        .one(txn)
         .await?
         .ok_or_else(|| AppError::not_found("session"))?;
     if session.status != SessionStatus::Scheduled.as_str() {
@@ -390,28 +448,29 @@ pub async fn rsvp(
             vec!["session_status".to_owned()],
         ));
     }
-    let txn = begin_write(db).await?;
     let mut active: entity::invitations::ActiveModel = invitation.into();
     active.partstat = Set(partstat.as_str().to_owned());
     active.response_note = Set(note);
     active.responded_at = Set(Some(now()));
-    let invitation = active.update(&txn).await?;
+    let invitation = active.update(txn).await?;
     audit::record(
-        &txn,
+        txn,
         Entry {
             case_id: Some(case.id),
             ..Entry::new(
-                Actor::Party(party.id),
+                Actor::Party(party_id),
                 "invitation.answered",
                 "session",
                 session_id,
             )
             .court(Some(case.court_id))
-            .details(serde_json::json!({ "partstat": partstat.as_str() }))
+            .details(serde_json::json!({
+                "partstat": partstat.as_str(),
+                "via": via.as_str(),
+            }))
         },
     )
     .await?;
-    txn.commit().await?;
     invitation.try_into()
 }
 

@@ -22,6 +22,7 @@ pub mod emails;
 pub mod expired_tokens;
 pub mod feed;
 pub mod idempotency;
+pub mod inbox;
 pub mod invitations;
 pub mod leases;
 pub mod links;

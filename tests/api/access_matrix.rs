@@ -32,6 +32,10 @@
 //! answer that makes it shows (to the mediator and the admins): `assigned`
 //! and `admin` use a new one, made by rotating it, the others a made-up one.
 //!
+//! `/counter/{token}` opens with a one-click link that only a mediator's
+//! email about a party's proposed time carries (`cargo test --test imap`
+//! covers it); no such link exists in this world, so everyone gets 404.
+//!
 //! Requests carry a valid body, so the status says what the caller may do,
 //! not what the body lacks. A request expected to succeed changes things,
 //! so where that would disturb later requests the row names a [`Fresh`]
@@ -213,6 +217,9 @@ const TABLE: &[Row] = &[
     Row("GET",    "/api/v1/reports/summary",                         "?court_id={court}&from={from_day}&to={to_day}", No, NoBody,                                                                             [401, 200, 200, 404, 403, 403, 403, 401, 401]),
     Row("GET",    "/api/v1/admin/outbox",                            "",                                    No,       NoBody,                                                                                        [401, 200, 403, 403, 403, 403, 403, 401, 401]),
     Row("POST",   "/api/v1/admin/outbox/{id}/retry",                 "",                                    No,       NoBody,                                                                                        [401, 409, 403, 403, 403, 403, 403, 401, 401]),
+    Row("GET",    "/api/v1/admin/inbox",                             "",                                    No,       NoBody,                                                                                        [401, 200, 403, 403, 403, 403, 403, 401, 401]),
+    Row("GET",    "/counter/{token}",                                "",                                    No,       NoBody,                                                                                        [404, 404, 404, 404, 404, 404, 404, 404, 404]),
+    Row("POST",   "/counter/{token}",                                "",                                    No,       Json(|_| json!({"decision": "move"})),                                                         [404, 404, 404, 404, 404, 404, 404, 404, 404]),
 ];
 
 /// The account every caller logs in as in the `POST /api/v1/auth/token` row.

@@ -15,6 +15,7 @@
 pub mod ical;
 pub mod proxy;
 pub mod smtp;
+pub mod world;
 
 use std::future::Future;
 use std::path::{Path, PathBuf};
