@@ -2,7 +2,7 @@
 //! recipient, read back with independent parsers (mail-parser for MIME,
 //! calcard for the calendar, `tests/common/ical.rs`).
 
-use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Utc, Weekday};
+use chrono::{DateTime, Duration, Utc};
 use mail_parser::MimeHeaders;
 use reqwest::StatusCode;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
