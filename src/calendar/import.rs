@@ -141,14 +141,14 @@ pub fn busy_blocks(
     import(ics, window, local_tz, &LIMITS)
 }
 
+/// A start and an end.
+pub type Span = (DateTime<Utc>, DateTime<Utc>);
+
 /// The start and end of the first `VEVENT` of `ics` (a `COUNTER`'s
 /// proposed time), read like every imported event: `TZID`s, Windows zone
 /// names and `VTIMEZONE`s as [`busy_blocks`] reads them, floating times in
 /// `local_tz`. `Ok(None)` for an event without `DTSTART`.
-pub fn first_event_span(
-    ics: &str,
-    local_tz: Tz,
-) -> Result<Option<(DateTime<Utc>, DateTime<Utc>)>, ImportError> {
+pub fn first_event_span(ics: &str, local_tz: Tz) -> Result<Option<Span>, ImportError> {
     let text = prepare(ics)?;
     let roots = parser::read_components(&text).map_err(|e| syntax_error(&e))?;
     let calendar = match roots.as_slice() {

@@ -7,11 +7,10 @@
 //! Rule: this only reads. Whether the answer is trusted is decided in
 //! [`crate::domain::imip::judge`], from what the database knows.
 
-use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use icalendar::parser::{self, Component, Property};
 
-use super::import::{self, ImportError};
+use super::import::{self, ImportError, Span};
 use crate::domain::imip::{AnswerMethod, CalendarAnswer, plain_address};
 
 /// Why a calendar part could not be read as an answer.
@@ -73,10 +72,7 @@ pub fn read(ics: &str) -> Result<CalendarAnswer, ReadError> {
 }
 
 /// The time a COUNTER proposes, floating times read in `session_zone`.
-pub fn proposed_time(
-    ics: &str,
-    session_zone: Tz,
-) -> Result<Option<(DateTime<Utc>, DateTime<Utc>)>, ReadError> {
+pub fn proposed_time(ics: &str, session_zone: Tz) -> Result<Option<Span>, ReadError> {
     Ok(import::first_event_span(ics, session_zone)?)
 }
 
@@ -117,7 +113,7 @@ fn unescape(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use chrono::TimeZone;
+    use chrono::{DateTime, TimeZone, Utc};
 
     fn utc(d: u32, h: u32, mi: u32) -> DateTime<Utc> {
         Utc.with_ymd_and_hms(2026, 12, d, h, mi, 0)

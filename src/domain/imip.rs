@@ -181,7 +181,7 @@ pub fn case_of_free_text<'c, T>(
     let from = plain_address(from);
     let theirs: Vec<&OpenCase<T>> = open
         .iter()
-        .filter(|c| c.party_addresses.iter().any(|a| *a == from))
+        .filter(|c| c.party_addresses.contains(&from))
         .collect();
     match theirs.as_slice() {
         [] => None,
