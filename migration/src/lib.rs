@@ -18,6 +18,7 @@ mod m20261130_000201_party_links;
 mod m20261130_000202_feed_secret_hash;
 mod m20261130_000301_login_throttle;
 mod m20261130_000401_report_indexes;
+mod m20261201_000100_case_facts;
 mod m20261201_000200_inbox;
 
 /// Runs the Kelisim migrations (`Migrator::up(&db, None)`).
@@ -36,6 +37,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000202_feed_secret_hash::Migration),
             Box::new(m20261130_000301_login_throttle::Migration),
             Box::new(m20261130_000401_report_indexes::Migration),
+            Box::new(m20261201_000100_case_facts::Migration),
             Box::new(m20261201_000200_inbox::Migration),
         ]
     }

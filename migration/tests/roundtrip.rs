@@ -20,7 +20,7 @@ use sea_orm_migration::sea_orm::{
 };
 use uuid::Uuid;
 
-const TABLES: [&str; 27] = [
+const TABLES: [&str; 29] = [
     "courts",
     "court_closed_days",
     "rooms",
@@ -48,6 +48,8 @@ const TABLES: [&str; 27] = [
     "job_locks",
     "service_secrets",
     "party_links",
+    "case_facts",
+    "report_zone_offsets",
 ];
 
 #[tokio::test]
@@ -568,6 +570,47 @@ async fn exercise(db: &DatabaseConnection) -> Result<(), DbErr> {
     )
     .await?;
 
+    // The report's facts of the case, kept by the triggers: the accepted
+    // mediator, the latest result, days in Almaty, recorded attendance.
+    let facts = |days: i32, status: &str| case_facts::Model {
+        case_id: case.id,
+        court_id: court.id,
+        category: "family".into(),
+        status: status.into(),
+        referred_at: case.created_at,
+        mediator_id: Some(mediator.id),
+        result: Some("agreement".into()),
+        days_to_outcome: Some(days),
+        invited_parties: 1,
+        absent_parties: 0,
+    };
+    let stored = || async {
+        case_facts::Entity::find_by_id(case.id)
+            .one(db)
+            .await
+            .map(|f| f.expect("the case's facts"))
+    };
+    assert_eq!(stored().await?, facts(0, "referred"));
+    // 16:06 in Almaty on the day of referral; eight hours later it is the
+    // next day there.
+    outcomes::Entity::update_many()
+        .col_expr(
+            outcomes::Column::CreatedAt,
+            sea_orm_migration::prelude::Expr::value(at(14) + chrono::Duration::hours(8)),
+        )
+        .filter(outcomes::Column::CaseId.eq(case.id))
+        .exec(db)
+        .await?;
+    cases::Entity::update_many()
+        .col_expr(
+            cases::Column::Status,
+            sea_orm_migration::prelude::Expr::value("mediator_accepted"),
+        )
+        .filter(cases::Column::Id.eq(case.id))
+        .exec(db)
+        .await?;
+    assert_eq!(stored().await?, facts(1, "mediator_accepted"));
+
     let outbox = outbox_messages::Model {
         id: Uuid::new_v4(),
         kind: "invitation".into(),
@@ -687,6 +730,7 @@ async fn exercise(db: &DatabaseConnection) -> Result<(), DbErr> {
     assert!(session_parties::Entity::find().all(db).await?.is_empty());
     assert!(assignments::Entity::find().all(db).await?.is_empty());
     assert!(outcomes::Entity::find().all(db).await?.is_empty());
+    assert!(case_facts::Entity::find().all(db).await?.is_empty());
     let outbox_now = outbox_messages::Entity::find_by_id(outbox.id)
         .one(db)
         .await?
@@ -905,4 +949,239 @@ async fn links_and_feed_secrets_already_sent_keep_working_after_the_migrations()
 fn sha256_hex(text: &str) -> String {
     use sha2::Digest;
     hex::encode(sha2::Sha256::digest(text.as_bytes()))
+}
+
+/// The report facts migration back-fills the cases already there from their
+/// own rows: the accepted mediator, the latest version's result, days from
+/// referral to the first version counted in Almaty (23:30 on 31 January to
+/// 00:30 on 2 February is two days), and the recorded attendance.
+#[tokio::test]
+async fn report_facts_are_back_filled_for_the_cases_already_there() -> Result<(), DbErr> {
+    let path = std::env::temp_dir().join(format!("kelisim-facts-{}.db", Uuid::new_v4()));
+    let url = format!("sqlite://{}?mode=rwc", path.display());
+    let db = Database::connect(url.as_str()).await?;
+    let before = Migrator::migrations()
+        .iter()
+        .position(|m| m.name().starts_with("m20261201_000100"))
+        .expect("the report facts migration");
+    Migrator::up(&db, Some(u32::try_from(before).expect("a count"))).await?;
+
+    let instant = |s: &str| {
+        DateTime::parse_from_rfc3339(s)
+            .expect("an instant")
+            .with_timezone(&Utc)
+    };
+    let (court, clerk, mediator, case) = (
+        Uuid::new_v4(),
+        Uuid::new_v4(),
+        Uuid::new_v4(),
+        Uuid::new_v4(),
+    );
+    courts::Model {
+        id: court,
+        code: "F-1".into(),
+        name: "Court".into(),
+        timezone: "Asia/Almaty".into(),
+        default_language: "kk".into(),
+        created_at: at(0),
+        updated_at: at(0),
+    }
+    .into_active_model()
+    .insert(&db)
+    .await?;
+    users::Model {
+        id: clerk,
+        email: "clerk@court.kz".into(),
+        name: "Clerk".into(),
+        role: "clerk".into(),
+        court_id: Some(court),
+        language: "ru".into(),
+        password_hash: "x".into(),
+        active: true,
+        created_at: at(0),
+        updated_at: at(0),
+    }
+    .into_active_model()
+    .insert(&db)
+    .await?;
+    mediators::Model {
+        id: mediator,
+        user_id: None,
+        name: "Mediator".into(),
+        email: "m@example.kz".into(),
+        registry_number: "R-1".into(),
+        kind: "professional".into(),
+        certified_until: day(2030, 1, 1),
+        max_active_cases: 5,
+        timezone: "Asia/Almaty".into(),
+        status: "active".into(),
+        feed_secret_hash: "feed".into(),
+        external_calendar_url: None,
+        external_calendar_error: None,
+        external_calendar_fetched_at: None,
+        certification_warned_at: None,
+        calendar_version: 0,
+        created_at: at(0),
+        updated_at: at(0),
+    }
+    .into_active_model()
+    .insert(&db)
+    .await?;
+    let referred = instant("2026-01-31T18:30:00Z");
+    cases::Model {
+        id: case,
+        court_id: court,
+        court_case_number: "2-1/2026".into(),
+        category: "civil".into(),
+        summary: "Debt".into(),
+        language: "ru".into(),
+        mediation_deadline: day(2026, 6, 1),
+        minors_involved: false,
+        violence_reported: false,
+        interpreter_needed: false,
+        joint_session_override: false,
+        status: "outcome_recorded".into(),
+        referred_by: clerk,
+        deadline_warned_at: None,
+        created_at: referred,
+        updated_at: referred,
+        closed_at: None,
+    }
+    .into_active_model()
+    .insert(&db)
+    .await?;
+    let mut parties = Vec::new();
+    for role in ["claimant", "respondent"] {
+        let party = parties::Model {
+            id: Uuid::new_v4(),
+            case_id: case,
+            role: role.into(),
+            name: role.into(),
+            email: format!("{role}@example.kz"),
+            phone: None,
+            iin_bin: None,
+            language: "ru".into(),
+            is_minor: false,
+            accessibility_needs: None,
+            legal_capacity: "full".into(),
+            represents_party_id: None,
+            voluntary_confirmed_at: None,
+            link_version: 0,
+            created_at: referred,
+        };
+        party.clone().into_active_model().insert(&db).await?;
+        parties.push(party.id);
+    }
+    assignments::Model {
+        id: Uuid::new_v4(),
+        case_id: case,
+        mediator_id: mediator,
+        status: "accepted".into(),
+        chosen_by_parties: false,
+        proposed_by: clerk,
+        proposed_at: referred,
+        answered_at: Some(referred),
+        decline_reason: None,
+    }
+    .into_active_model()
+    .insert(&db)
+    .await?;
+    for (version, result, created) in [
+        (1, "not_settled", "2026-02-01T19:30:00Z"),
+        (2, "settled", "2026-02-10T05:00:00Z"),
+    ] {
+        outcomes::ActiveModel {
+            id: Set(Uuid::new_v4()),
+            case_id: Set(case),
+            version: Set(version),
+            result: Set(result.into()),
+            terms: Set(serde_json::json!([])),
+            signed_on: Set(day(2026, 2, 1)),
+            signed_at_place: Set("Almaty".into()),
+            document_html: Set(None),
+            document_sha256: Set(None),
+            status: Set("draft".into()),
+            submitted_at: Set(None),
+            court_registration_number: Set(None),
+            return_reason: Set(None),
+            decided_at: Set(None),
+            decided_by: Set(None),
+            created_by: Set(None),
+            created_at: Set(instant(created)),
+            document_pdf: Set(None),
+            document_pdf_sha256: Set(None),
+            unresolved: Set(None),
+        }
+        .insert(&db)
+        .await?;
+    }
+    let session = Uuid::new_v4();
+    sessions::Model {
+        id: session,
+        case_id: case,
+        mediator_id: mediator,
+        starts_at: instant("2026-02-01T05:00:00Z"),
+        ends_at: instant("2026-02-01T06:00:00Z"),
+        timezone: "Asia/Almaty".into(),
+        room_id: None,
+        online_url: Some("https://video.example.kz/r".into()),
+        format: "joint".into(),
+        status: "held".into(),
+        sequence: 0,
+        cancel_reason: None,
+        created_by: None,
+        created_at: referred,
+        updated_at: referred,
+        attendance_recorded_at: Some(instant("2026-02-01T06:00:00Z")),
+        attendance_recorded_by: None,
+    }
+    .into_active_model()
+    .insert(&db)
+    .await?;
+    for (party, attended) in parties.iter().zip([true, false]) {
+        session_parties::Model {
+            session_id: session,
+            party_id: *party,
+            attended: Some(attended),
+        }
+        .into_active_model()
+        .insert(&db)
+        .await?;
+    }
+
+    Migrator::up(&db, None).await?;
+
+    let facts = case_facts::Entity::find_by_id(case)
+        .one(&db)
+        .await?
+        .expect("the case's facts");
+    assert_eq!(
+        facts,
+        case_facts::Model {
+            case_id: case,
+            court_id: court,
+            category: "civil".into(),
+            status: "outcome_recorded".into(),
+            referred_at: referred,
+            mediator_id: Some(mediator),
+            result: Some("settled".into()),
+            days_to_outcome: Some(2),
+            invited_parties: 2,
+            absent_parties: 1,
+        }
+    );
+    let offsets = report_zone_offsets::Entity::find().all(&db).await?;
+    assert!(
+        offsets.iter().any(|o| o.offset_seconds == 5 * 3600
+            && o.starts_at == instant("2024-02-29T18:00:00Z").timestamp()),
+        "Almaty moved to UTC+5 on 1 March 2024: {offsets:?}"
+    );
+
+    db.close().await?;
+    for suffix in ["", "-wal", "-shm", "-journal"] {
+        let mut file = path.clone().into_os_string();
+        file.push(suffix);
+        let _ = std::fs::remove_file(file);
+    }
+    Ok(())
 }

@@ -911,6 +911,9 @@ pub async fn decide(
         })),
     )
     .await?;
+    // The answer carries the terms: the clerk reads them, and every read of
+    // terms is audited, in the transaction of the decision it answers.
+    audit_read(&txn, Actor::User(caller.user_id), case, row, "json").await?;
     if let Some(m) = &mediator
         && let Ok(address) = EmailAddress::parse(&m.email)
     {

@@ -1,27 +1,26 @@
 //! Reports: the summary of a court's (or every court's) cases referred in a
 //! period, aggregated by the database.
 //!
-//! Rule: the database counts (`GROUP BY`) and this module never loads whole
-//! rows; the only per-case data read is two instants of each case with an
-//! outcome, which the percentiles need. The figures themselves are defined in
-//! `domain::reports`. The same SQL runs on SQLite and PostgreSQL (`$n`
-//! parameters work on both), so both give the same answer.
+//! Rule: the database counts (`GROUP BY`) over the per-case facts it keeps
+//! (`case_facts`, recomputed by triggers in the transaction of every change
+//! they depend on), and this module never loads whole rows; the only
+//! per-case data read is each timed case's days to outcome, packed into
+//! one string per group, which the percentiles need. The figures themselves
+//! are defined in `domain::reports`. The same SQL runs on SQLite and
+//! PostgreSQL (`$n` parameters work on both) but for the name of the
+//! string aggregate, so both give the same answer.
 
 use std::collections::HashMap;
 
-use chrono::{DateTime, Utc};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryResult,
-    QuerySelect, Statement, Value,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, QueryFilter,
+    QueryResult, QuerySelect, Statement, Value,
 };
 use uuid::Uuid;
 
 use super::auth::Caller;
 use crate::domain::Role;
-use crate::domain::case::AssignmentStatus;
-use crate::domain::reports::{
-    AttendanceCount, CaseCount, Figures, OutcomeTiming, Period, Summary, summarize,
-};
+use crate::domain::reports::{Figures, GroupCount, Period, Summary, summarize};
 use crate::error::{AppError, AppResult};
 
 /// A mediator as a report names them.
@@ -87,66 +86,31 @@ async fn court_in_scope(
     }
 }
 
-/// The cases of the report: referred (`cases.created_at`) in the period, of
-/// the court when one is given, each with the mediator whose assignment it
-/// accepted. A case has at most one accepted assignment (a mediator is only
-/// proposed for a case that has none, and a case never goes back to that
-/// state once one accepted), so the join does not repeat a case.
-/// Parameters: `$1` accepted, `$2` start, `$3` end, `$4` the court.
-fn scope(with_court: bool) -> String {
+/// Cases referred (`case_facts.referred_at`, the case's `created_at`) in
+/// the period, of the court when one is given, grouped by `group` (a
+/// category or the accepted mediator), status and result, with their
+/// attendance summed and their days to outcome listed as one string of
+/// comma-separated integers (NULLs, cases with no outcome, left out).
+/// Parameters: `$1` start, `$2` end, `$3` the court.
+///
+/// The facts are kept by the database (migration `m20261201_000100`), one
+/// row per case: this reads one narrow table through an index that holds
+/// every column it needs, and sends back a few hundred rows.
+fn grouped(backend: DbBackend, group: &str, with_court: bool) -> String {
+    let days = match backend {
+        DbBackend::Postgres => "string_agg(CAST(days_to_outcome AS TEXT), ',')",
+        _ => "group_concat(days_to_outcome, ',')",
+    };
+    let court = if with_court { " AND court_id = $3" } else { "" };
     format!(
-        "WITH scope AS (
-            SELECT c.id AS id, c.category AS category, c.status AS status,
-                   c.created_at AS created_at, a.mediator_id AS mediator_id
-              FROM cases c
-              LEFT JOIN assignments a ON a.case_id = c.id AND a.status = $1
-             WHERE c.created_at >= $2 AND c.created_at < $3{}
-        )",
-        if with_court {
-            " AND c.court_id = $4"
-        } else {
-            ""
-        }
+        "SELECT {group} AS grp, status, result, COUNT(*) AS cases,
+                SUM(invited_parties) AS invited, SUM(absent_parties) AS absent,
+                {days} AS days
+           FROM case_facts
+          WHERE referred_at >= $1 AND referred_at < $2{court}
+          GROUP BY {group}, status, result"
     )
 }
-
-/// Cases by category, mediator, status and the result of their latest
-/// outcome version (the one no other version of the case follows).
-const CASE_COUNTS: &str = "
-    SELECT s.category AS category, s.mediator_id AS mediator_id, s.status AS status,
-           o.result AS result, COUNT(*) AS cases
-      FROM scope s
-      LEFT JOIN outcomes o ON o.case_id = s.id
-           AND NOT EXISTS (SELECT 1 FROM outcomes o2
-                            WHERE o2.case_id = o.case_id AND o2.version > o.version)
-     GROUP BY s.category, s.mediator_id, s.status, o.result";
-
-/// Invited parties, and those absent, of sessions whose attendance was
-/// recorded, by category and mediator. `${absent}` is false, the parameter
-/// after those of the scope.
-fn attendance(absent: usize) -> String {
-    format!(
-        "
-    SELECT s.category AS category, s.mediator_id AS mediator_id,
-           COUNT(*) AS invited,
-           SUM(CASE WHEN sp.attended = ${absent} THEN 1 ELSE 0 END) AS absent
-      FROM scope s
-      JOIN sessions se ON se.case_id = s.id
-      JOIN session_parties sp ON sp.session_id = se.id
-     WHERE se.attendance_recorded_at IS NOT NULL
-     GROUP BY s.category, s.mediator_id"
-    )
-}
-
-/// Each case with an outcome: its referral and its first outcome version
-/// (the one no other version of the case precedes).
-const TIMINGS: &str = "
-    SELECT s.category AS category, s.mediator_id AS mediator_id,
-           s.created_at AS referred_at, o.created_at AS outcome_at
-      FROM scope s
-      JOIN outcomes o ON o.case_id = s.id
-           AND NOT EXISTS (SELECT 1 FROM outcomes o2
-                            WHERE o2.case_id = o.case_id AND o2.version < o.version)";
 
 /// The summary of the cases referred in `period`, of `court_id` or (for an
 /// admin who names none) of every court.
@@ -158,66 +122,36 @@ pub async fn summary(
 ) -> AppResult<Report> {
     let court_id = court_in_scope(db, caller, court_id).await?;
     let (start, end) = period.instants();
-    let mut values: Vec<Value> = vec![
-        AssignmentStatus::Accepted.as_str().into(),
-        start.into(),
-        end.into(),
-    ];
+    let mut values: Vec<Value> = vec![start.into(), end.into()];
     if let Some(court) = court_id {
         values.push(court.into());
     }
-    let scope = scope(court_id.is_some());
-    let statement = |body: &str, extra: Option<Value>| {
-        let mut values = values.clone();
-        values.extend(extra);
-        Statement::from_sql_and_values(db.get_database_backend(), format!("{scope}{body}"), values)
+    let backend = db.get_database_backend();
+    let statement = |group: &str| {
+        Statement::from_sql_and_values(
+            backend,
+            grouped(backend, group, court_id.is_some()),
+            values.clone(),
+        )
     };
-
-    let (case_rows, attendance_rows, timing_rows) = tokio::try_join!(
-        db.query_all_raw(statement(CASE_COUNTS, None)),
-        db.query_all_raw(statement(&attendance(values.len() + 1), Some(false.into()))),
-        db.query_all_raw(statement(TIMINGS, None)),
+    let (category_rows, mediator_rows) = tokio::try_join!(
+        db.query_all_raw(statement("category")),
+        db.query_all_raw(statement("mediator_id")),
     )?;
-    let cases = case_rows
+    let by_category = category_rows
         .iter()
-        .map(|r| {
-            Ok(CaseCount {
-                category: r.try_get("", "category")?,
-                mediator: r.try_get("", "mediator_id")?,
-                status: r.try_get("", "status")?,
-                result: r.try_get("", "result")?,
-                cases: count(r, "cases")?,
-            })
-        })
+        .map(|r| group_count(r, r.try_get::<String>("", "grp")?))
         .collect::<AppResult<Vec<_>>>()?;
-    let attendance = attendance_rows
+    let by_mediator = mediator_rows
         .iter()
-        .map(|r| {
-            Ok(AttendanceCount {
-                category: r.try_get("", "category")?,
-                mediator: r.try_get("", "mediator_id")?,
-                invited: count(r, "invited")?,
-                absent: count(r, "absent")?,
-            })
-        })
-        .collect::<AppResult<Vec<_>>>()?;
-    let timings = timing_rows
-        .iter()
-        .map(|r| {
-            Ok(OutcomeTiming {
-                category: r.try_get("", "category")?,
-                mediator: r.try_get("", "mediator_id")?,
-                referred_at: r.try_get::<DateTime<Utc>>("", "referred_at")?,
-                outcome_at: r.try_get::<DateTime<Utc>>("", "outcome_at")?,
-            })
-        })
+        .map(|r| group_count(r, r.try_get::<Option<Uuid>>("", "grp")?))
         .collect::<AppResult<Vec<_>>>()?;
 
     let Summary {
         total,
         by_category,
         by_mediator,
-    } = summarize(&cases, &attendance, &timings);
+    } = summarize(&by_category, &by_mediator);
     let names = mediator_names(db, by_mediator.iter().filter_map(|(m, _)| *m).collect()).await?;
     let by_mediator = by_mediator
         .into_iter()
@@ -233,6 +167,30 @@ pub async fn summary(
         total,
         by_category,
         by_mediator,
+    })
+}
+
+/// One row of [`grouped`] for `group`.
+fn group_count<G>(row: &QueryResult, group: G) -> AppResult<GroupCount<G>> {
+    let days: Option<String> = row.try_get("", "days")?;
+    let days = days
+        .as_deref()
+        .map(|list| {
+            list.split(',')
+                .map(|d| d.trim().parse::<i64>())
+                .collect::<Result<Vec<_>, _>>()
+        })
+        .transpose()
+        .map_err(|e| AppError::internal("reading the days to outcome of the report", e))?
+        .unwrap_or_default();
+    Ok(GroupCount {
+        group,
+        status: row.try_get("", "status")?,
+        result: row.try_get("", "result")?,
+        cases: count(row, "cases")?,
+        invited: count(row, "invited")?,
+        absent: count(row, "absent")?,
+        days,
     })
 }
 

@@ -251,6 +251,10 @@ async fn demo_loads_courts_mediators_and_cases_once_and_its_clerk_can_log_in() {
         .await
         .expect("cases");
     assert_eq!(cases.len(), 24);
+    // The report's facts of every case are what its rows say.
+    let facts = crate::report_facts::facts_hold(&conn, "demo").await;
+    assert!(facts.iter().any(|f| f.days_to_outcome.is_some()));
+    assert!(facts.iter().any(|f| f.invited_parties > 0));
     let statuses: std::collections::BTreeSet<&str> =
         cases.iter().map(|c| c.status.as_str()).collect();
     for status in [

@@ -28,6 +28,7 @@ mod outcomes;
 mod party_links;
 mod privacy;
 mod registry_import;
+mod report_facts;
 mod reports;
 mod sessions;
 mod smtp_server;

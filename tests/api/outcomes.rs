@@ -19,7 +19,7 @@ use crate::common::{
 const ALMATY: chrono_tz::Tz = chrono_tz::Asia::Almaty;
 
 /// 10:00 in Almaty (05:00Z) on the first Tuesday at least `days` ahead.
-fn tuesday_at_ten(days: i64) -> DateTime<Utc> {
+pub(crate) fn tuesday_at_ten(days: i64) -> DateTime<Utc> {
     let mut d: NaiveDate = (Utc::now() + Duration::days(days)).date_naive();
     while d.weekday() != Weekday::Tue {
         d += Duration::days(1);
@@ -31,7 +31,7 @@ fn rfc(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
-fn today() -> NaiveDate {
+pub(crate) fn today() -> NaiveDate {
     Utc::now().with_timezone(&ALMATY).date_naive()
 }
 
@@ -39,21 +39,21 @@ fn sha256(bytes: &[u8]) -> String {
     hex::encode(sha2::Sha256::digest(bytes))
 }
 
-struct Setup {
-    court: Uuid,
-    clerk: String,
-    mediator_token: String,
-    case: Uuid,
-    claimant: Uuid,
-    respondent: Uuid,
-    claimant_email: String,
-    respondent_email: String,
+pub(crate) struct Setup {
+    pub(crate) court: Uuid,
+    pub(crate) clerk: String,
+    pub(crate) mediator_token: String,
+    pub(crate) case: Uuid,
+    pub(crate) claimant: Uuid,
+    pub(crate) respondent: Uuid,
+    pub(crate) claimant_email: String,
+    pub(crate) respondent_email: String,
 }
 
 /// A court with two clerks (the first refers), a mediator (weekdays
 /// 09:00–18:00 Almaty) who accepted a Russian-language case between a
 /// Kazakh-speaking claimant and a Russian-speaking respondent.
-async fn accepted_case(app: &TestApp, tag: &str) -> Setup {
+pub(crate) async fn accepted_case(app: &TestApp, tag: &str) -> Setup {
     let court = app.create_court(&format!("O-{tag}")).await;
     let (_, clerk) = app.clerk_of(court).await;
     app.clerk_of(court).await;
@@ -125,7 +125,7 @@ async fn accepted_case(app: &TestApp, tag: &str) -> Setup {
 }
 
 /// Books an online session `days` ahead; returns its id.
-async fn book(app: &TestApp, s: &Setup, start: DateTime<Utc>) -> Uuid {
+pub(crate) async fn book(app: &TestApp, s: &Setup, start: DateTime<Utc>) -> Uuid {
     let resp = app
         .post(
             &format!("/api/v1/cases/{}/sessions", s.case),
@@ -138,7 +138,7 @@ async fn book(app: &TestApp, s: &Setup, start: DateTime<Utc>) -> Uuid {
 }
 
 /// Moves a session's time in the database, as if the clock had moved.
-async fn set_start(app: &TestApp, session: Uuid, start: DateTime<Utc>) {
+pub(crate) async fn set_start(app: &TestApp, session: Uuid, start: DateTime<Utc>) {
     use entity::sessions::{Column, Entity};
     Entity::update_many()
         .col_expr(Column::StartsAt, Expr::value(start))
@@ -149,7 +149,12 @@ async fn set_start(app: &TestApp, session: Uuid, start: DateTime<Utc>) {
         .expect("move the session");
 }
 
-async fn attendance(app: &TestApp, token: &str, session: Uuid, body: Value) -> reqwest::Response {
+pub(crate) async fn attendance(
+    app: &TestApp,
+    token: &str,
+    session: Uuid,
+    body: Value,
+) -> reqwest::Response {
     app.post(
         &format!("/api/v1/sessions/{session}/attendance"),
         Some(token),
@@ -159,7 +164,7 @@ async fn attendance(app: &TestApp, token: &str, session: Uuid, body: Value) -> r
 }
 
 /// A case with one session that was held, both parties present.
-async fn held_case(app: &TestApp, tag: &str) -> Setup {
+pub(crate) async fn held_case(app: &TestApp, tag: &str) -> Setup {
     let s = accepted_case(app, tag).await;
     let session = book(app, &s, tuesday_at_ten(7)).await;
     set_start(app, session, Utc::now() - Duration::hours(2)).await;
@@ -177,7 +182,7 @@ async fn held_case(app: &TestApp, tag: &str) -> Setup {
 const TERM_KK: &str = "Жауапкер талапкерге 500 000 (бес жүз мың) теңге қарызды қайтарады.";
 const TERM_RU: &str = "Стороны не имеют друг к другу иных претензий по договору займа.";
 
-fn settlement(s: &Setup, due: NaiveDate, extra: &str) -> Value {
+pub(crate) fn settlement(s: &Setup, due: NaiveDate, extra: &str) -> Value {
     json!({
         "result": "settled",
         "terms": [
@@ -189,7 +194,7 @@ fn settlement(s: &Setup, due: NaiveDate, extra: &str) -> Value {
     })
 }
 
-async fn post_outcome(app: &TestApp, s: &Setup, body: Value) -> reqwest::Response {
+pub(crate) async fn post_outcome(app: &TestApp, s: &Setup, body: Value) -> reqwest::Response {
     app.post(
         &format!("/api/v1/cases/{}/outcome", s.case),
         Some(&s.mediator_token),
@@ -198,7 +203,7 @@ async fn post_outcome(app: &TestApp, s: &Setup, body: Value) -> reqwest::Respons
     .await
 }
 
-async fn action(
+pub(crate) async fn action(
     app: &TestApp,
     s: &Setup,
     what: &str,
@@ -213,7 +218,7 @@ async fn action(
     .await
 }
 
-async fn json_of(resp: reqwest::Response, status: StatusCode) -> Value {
+pub(crate) async fn json_of(resp: reqwest::Response, status: StatusCode) -> Value {
     assert_eq!(resp.status(), status);
     resp.json().await.expect("json")
 }
@@ -846,6 +851,8 @@ async fn a_settlement_is_registered_after_submission_and_only_those_allowed_read
         (o["status"].clone(), o["case_status"].clone()),
         (json!("registered"), json!("registered"))
     );
+    // The answer carries the terms: the clerk's read.
+    reads += 1;
 
     // Registered is frozen too: every change is refused.
     for (what, body) in [
@@ -902,7 +909,7 @@ async fn a_settlement_is_registered_after_submission_and_only_those_allowed_read
         .collect();
     assert_eq!(
         formats,
-        ["json", "pdf", "html", "json", "json", "pdf", "pdf"]
+        ["json", "pdf", "html", "json", "json", "pdf", "json", "pdf"]
     );
 
     // The emails arrive: clerks on submission, the mediator and the parties
@@ -1124,4 +1131,68 @@ async fn a_returned_agreement_is_corrected_as_a_new_version_and_both_are_kept_wi
         Some(sha256(&row.document_pdf.expect("pdf"))),
         row.document_pdf_sha256
     );
+}
+
+/// The clerk's answer to a registration or a return carries the terms, so
+/// it is a read of them: audited like any other, as the clerk's, of the
+/// version decided.
+#[tokio::test]
+async fn registering_or_returning_an_agreement_audits_the_clerks_read_of_its_terms() {
+    let app = spawn_app().await;
+    let s = held_case(&app, "RDA").await;
+    let due = today() + Duration::days(20);
+
+    for (version, body, decided) in [
+        (
+            1,
+            json!({"decision": "returned", "reason": "Срок исполнения не указан"}),
+            "outcome.returned",
+        ),
+        (
+            2,
+            json!({"decision": "registered", "court_registration_number": "МС-2026/483"}),
+            "outcome.registered",
+        ),
+    ] {
+        let recorded = json_of(
+            post_outcome(&app, &s, settlement(&s, due, "")).await,
+            StatusCode::CREATED,
+        )
+        .await;
+        assert_eq!(recorded["version"], version);
+        json_of(
+            action(&app, &s, "submit", &s.mediator_token, json!({})).await,
+            StatusCode::OK,
+        )
+        .await;
+        let before = audit_rows(&app, s.case, "outcome.read").await.len();
+
+        let answer = json_of(
+            action(&app, &s, "registration", &s.clerk, body).await,
+            StatusCode::OK,
+        )
+        .await;
+
+        assert_eq!(answer["version"], version);
+        assert_eq!(
+            answer["terms"].as_array().map(Vec::len),
+            Some(2),
+            "the answer carries the terms"
+        );
+        let reads = audit_rows(&app, s.case, "outcome.read").await;
+        assert_eq!(reads.len(), before + 1, "the read is audited once");
+        let read = reads.last().expect("the read");
+        let clerk = audit_rows(&app, s.case, decided).await[0].actor_user_id;
+        assert!(clerk.is_some());
+        assert_eq!(
+            (read.actor_kind.as_str(), read.actor_user_id),
+            ("user", clerk)
+        );
+        assert_eq!(read.entity_id, Some(id(&answer)));
+        let details = read.details.as_ref().expect("details");
+        assert_eq!(
+            (details["version"].clone(), details["format"].clone()),
+            (json!(version), json!("json"))
+        );
+    }
 }
