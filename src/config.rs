@@ -337,6 +337,35 @@ mod tests {
     }
 
     #[test]
+    fn a_bad_reply_address_or_mailbox_url_is_refused_without_showing_the_password() {
+        let good = Settings {
+            reply_address: Some("replies@court.kz".into()),
+            imap_url: Some("imaps://replies%40court.kz:s3cret@mail.court.kz/INBOX".into()),
+            ..Settings::default()
+        };
+        good.check().expect("valid");
+        assert_eq!(good.reply_address(), Some("replies@court.kz"));
+        let bad_reply = Settings {
+            reply_address: Some("not an address".into()),
+            ..Settings::default()
+        };
+        assert!(bad_reply.check().is_err());
+        let bad_url = Settings {
+            imap_url: Some("https://user:s3cret@mail.court.kz/".into()),
+            ..Settings::default()
+        };
+        let err = format!("{:#}", bad_url.check().expect_err("refused"));
+        assert!(err.contains("imap_url") && !err.contains("s3cret"), "{err}");
+        let blank = Settings {
+            reply_address: Some(" ".into()),
+            imap_url: Some(String::new()),
+            ..Settings::default()
+        };
+        blank.check().expect("blank is unset");
+        assert_eq!((blank.reply_address(), blank.imap()), (None, None));
+    }
+
+    #[test]
     fn an_unknown_key_in_the_file_is_an_error() {
         figment::Jail::expect_with(|jail| {
             jail.create_file("kelisim.toml", "bnd = \"127.0.0.1:9000\"")?;
