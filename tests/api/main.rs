@@ -33,3 +33,4 @@ mod sessions;
 mod smtp_server;
 mod users;
 mod web;
+mod web_mediator;

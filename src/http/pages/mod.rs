@@ -5,6 +5,7 @@
 //! API handler calls, and renders a template of `templates/pages/`; it
 //! holds no rule of its own. Every POST checks the CSRF token first.
 
+pub mod mediator;
 pub mod session;
 
 use axum::Form;
@@ -47,6 +48,7 @@ pub fn routes() -> Router<AppState> {
         .route("/language", post(switch_language))
         .route("/home", get(home))
         .route("/cases/{id}", get(case_page))
+        .merge(mediator::routes())
 }
 
 /// What every page's frame shows.
@@ -407,6 +409,9 @@ async fn home(
         return Ok(see_other("/login"));
     };
     let lang = reader.language;
+    if caller.role == Role::Mediator {
+        return mediator::home(&state, &reader, &caller).await;
+    }
     if caller.role != Role::Clerk {
         let html = templates::render_page(
             templates::HOME_PAGE,
