@@ -229,8 +229,9 @@ impl Story {
         self.driver.type_into(&e, text).await;
     }
 
-    /// Sets an input's value directly (date inputs read typed keys in the
-    /// browser's locale).
+    /// Sets the value of an input or a select directly (date inputs read
+    /// typed keys in the browser's locale; a select is set whichever way
+    /// the page draws it).
     async fn set_value(&self, css: &str, value: &str) {
         self.driver.find(css).await;
         self.driver
@@ -425,13 +426,22 @@ async fn clerk_refers_through_the_api(app: &TestApp, cast: &Cast) -> Uuid {
 async fn clerk_refers_in_the_browser(story: &mut Story, cast: &Cast) -> Uuid {
     story.log_in(&cast.clerk_email, "clerk").await;
     story.open("/cases/new", "clerk-referral-form").await;
-    story.fill("#court_case_number", "2-778/2026").await;
-    story.select("#category", "family").await;
     story
-        .fill("#summary", "Division of property after divorce")
+        .fill("#referral [name=court_case_number]", "2-778/2026")
         .await;
-    story.select("#language", "ru").await;
-    story.set_value("#mediation_deadline", &deadline()).await;
+    story
+        .select("#referral select[name=category]", "family")
+        .await;
+    story
+        .fill(
+            "#referral [name=summary]",
+            "Division of property after divorce",
+        )
+        .await;
+    story.set_value("#referral [name=language]", "ru").await;
+    story
+        .set_value("#referral [name=mediation_deadline]", &deadline())
+        .await;
     for (i, (role, name, email, iin, lang)) in [
         ("claimant", "Айгерим Сапарова", CLAIMANT_EMAIL, IIN_A, "ru"),
         (
@@ -445,11 +455,21 @@ async fn clerk_refers_in_the_browser(story: &mut Story, cast: &Cast) -> Uuid {
     .into_iter()
     .enumerate()
     {
-        story.select(&format!("#party{i}_role"), role).await;
-        story.fill(&format!("#party{i}_name"), name).await;
-        story.fill(&format!("#party{i}_email"), email).await;
-        story.fill(&format!("#party{i}_iin_bin"), iin).await;
-        story.select(&format!("#party{i}_language"), lang).await;
+        story
+            .set_value(&format!("#referral [name=party{i}_role]"), role)
+            .await;
+        story
+            .fill(&format!("#referral [name=party{i}_name]"), name)
+            .await;
+        story
+            .fill(&format!("#referral [name=party{i}_email]"), email)
+            .await;
+        story
+            .fill(&format!("#referral [name=party{i}_iin_bin]"), iin)
+            .await;
+        story
+            .set_value(&format!("#referral [name=party{i}_language]"), lang)
+            .await;
     }
     let url = story
         .submit("#refer", "clerk-case", |u| {
@@ -752,6 +772,20 @@ async fn the_keyboard_reaches_the_skip_link_and_focus_is_visible() {
     assert_eq!(focused["cls"], "skip", "Tab lands on the skip link first");
     assert_ne!(focused["outline"], "none", "focus is visible: {focused}");
     story.check("login-focused").await;
+    // The check does catch a violation: an image with no text alternative.
+    story
+        .driver
+        .run(
+            "const i = document.createElement('img'); i.src = 'data:,';\
+             document.querySelector('main').appendChild(i); return true;",
+            vec![],
+        )
+        .await;
+    let found = story.axe().await;
+    assert!(
+        found.iter().any(|v| v.contains("image-alt")),
+        "axe reports the image: {found:?}"
+    );
     end(story).await;
 }
 
