@@ -65,8 +65,8 @@ impl Prerequisites {
         };
         if axe_js.is_none() {
             missing.push(
-                "axe-core (`npm install --prefix .ci/node axe-core@4.11.0`, then \
-                 KELISIM_AXE_JS=.ci/node/node_modules/axe-core/axe.min.js)",
+                "axe-core (`npm install --prefix target/axe axe-core@4.11.0`, then \
+                 KELISIM_AXE_JS=target/axe/node_modules/axe-core/axe.min.js)",
             );
         }
         match (chromium, chromedriver, axe_js) {

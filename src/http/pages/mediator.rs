@@ -16,7 +16,9 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::Response;
 use axum::routing::{get, post};
-use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc};
+use chrono::{
+    DateTime, Datelike, Duration, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Timelike, Utc,
+};
 use chrono_tz::Tz;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -469,6 +471,7 @@ fn fill_days(lang: Language, tz: Tz, first: NaiveDate, days: &mut [DayCell], age
         };
         let cancelled = s.session.status == SessionStatus::Cancelled;
         days[i].entries.push(json!({
+            "order": start.num_seconds_from_midnight(),
             "kind": "session",
             "time": time_range(lang, tz, s.session.starts_at, s.session.ends_at),
             "label": s.court_case_number,
@@ -506,19 +509,16 @@ fn fill_days(lang: Language, tz: Tz, first: NaiveDate, days: &mut [DayCell], age
                 time_range(lang, tz, from, to)
             };
             days[i].entries.push(json!({
+                "order": from.with_timezone(&tz).num_seconds_from_midnight(),
                 "kind": kind, "time": time, "label": label, "href": "", "note": "",
             }));
             day += Duration::days(1);
         }
     }
     for d in days.iter_mut() {
-        // Times of day sort as text on a 24-hour clock; "all day" first.
-        d.entries.sort_by(|a, b| {
-            a["time"]
-                .as_str()
-                .unwrap_or_default()
-                .cmp(b["time"].as_str().unwrap_or_default())
-        });
+        // By the local time each begins that day (a whole day at 00:00).
+        d.entries
+            .sort_by_key(|e| e["order"].as_u64().unwrap_or_default());
     }
 }
 
@@ -1786,5 +1786,42 @@ async fn outcome_document(
     match outcomes::document(&state.db, &caller, id, None, format).await {
         Ok(d) => crate::http::outcomes::document_response(d),
         Err(e) => error_page(&reader, &e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_apis_field_names_become_the_forms_input_names() {
+        let names = vec![
+            ("w1_0_start".to_owned(), "w1_0_end".to_owned()),
+            ("w3_1_start".to_owned(), "w3_1_end".to_owned()),
+        ];
+        assert_eq!(weekly_field_name("weekly[1].end", &names), "w3_1_end");
+        assert_eq!(weekly_field_name("weekly[0].start", &names), "w1_0_start");
+        assert_eq!(weekly_field_name("weekly[7].start", &names), "weekly");
+        // Terms: the second filled row was the form's fourth.
+        let rows = [0, 3];
+        assert_eq!(outcome_field_name("terms[1].text", &rows), "term3_text");
+        assert_eq!(
+            outcome_field_name("terms[0].owed_by_party_id", &rows),
+            "term0_party"
+        );
+        assert_eq!(outcome_field_name("terms", &rows), "term0_text");
+        assert_eq!(outcome_field_name("signed_on", &rows), "signed_on");
+    }
+
+    #[test]
+    fn a_local_date_and_time_is_read_on_the_mediators_clock() {
+        let almaty = chrono_tz::Asia::Almaty;
+        let at = local_input(almaty, "2026-12-03T10:00").expect("valid");
+        assert_eq!(at.to_rfc3339(), "2026-12-03T05:00:00+00:00");
+        assert!(local_input(almaty, "3 December").is_err());
+        assert_eq!(
+            midnight(almaty, NaiveDate::from_ymd_opt(2026, 12, 3).expect("date")).to_rfc3339(),
+            "2026-12-02T19:00:00+00:00"
+        );
     }
 }
