@@ -24,8 +24,8 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
+use super::frame::{Reader, csrf_refused, see_other, v, words};
 use super::session;
-use super::{Reader, csrf_refused, see_other, v, words};
 use crate::domain::case::CaseStatus;
 use crate::domain::outcome::{OutcomeResult, OutcomeStatus};
 use crate::domain::session::{SessionFormat, SessionStatus};
