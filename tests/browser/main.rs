@@ -549,6 +549,24 @@ async fn mediator_and_party(story: &mut Story, cast: &Cast, case: Uuid) -> Uuid 
         })
         .await;
     assert!(story.page_text().await.contains("Conference"));
+    // From here on the mediator reads Kazakh (remembered in the account).
+    story.select("#language-choice", "kk").await;
+    story
+        .submit("form[action='/language'] button", "mediator-kazakh", |u| {
+            u.ends_with("/availability")
+        })
+        .await;
+    story
+        .open(
+            &format!("/calendar?view=week&date={day}"),
+            "mediator-week-kk",
+        )
+        .await;
+    let text = story.page_text().await;
+    assert!(
+        text.contains("Уақыт Алматы уақыты бойынша көрсетілген."),
+        "the week in Kazakh: {text}"
+    );
     story.log_out().await;
 
     // The party opens the link from their email, on a phone, and accepts.
