@@ -9,6 +9,7 @@
 #
 # Environment (defaults in brackets):
 #   SKIP_BUILD=1          do not run cargo build (CARGO_TARGET_DIR is honoured)
+#   PROFILE [release]     the build to run: release, or debug for a quick look
 #   PORT [18182]          port the server listens on (127.0.0.1)
 #   SESSIONS [1000]       sessions booked in the month
 #   LOAD_SECONDS [15]     length of the load run
@@ -27,6 +28,7 @@ LOAD_SECONDS=${LOAD_SECONDS:-15}
 CONNECTIONS=${CONNECTIONS:-8}
 PG_ADMIN_URL=${PG_ADMIN_URL:-postgres://postgres@127.0.0.1:5432/postgres}
 TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
+PROFILE=${PROFILE:-release}
 BASE="http://127.0.0.1:$PORT"
 
 for tool in curl jq wrk; do
@@ -69,16 +71,16 @@ case "$BACKEND" in
 esac
 
 ADMIN_PASSWORD="bench admin password 123"
-(cd "$WORK" && KELISIM_DATABASE_URL="$DATABASE_URL" KELISIM_LOG=warn "$TARGET/release/kelisim" migrate >/dev/null)
+(cd "$WORK" && KELISIM_DATABASE_URL="$DATABASE_URL" KELISIM_LOG=warn "$TARGET/$PROFILE/kelisim" migrate >/dev/null)
 (cd "$WORK" && echo "$ADMIN_PASSWORD" | KELISIM_DATABASE_URL="$DATABASE_URL" KELISIM_LOG=warn \
-    "$TARGET/release/kelisim" user add --role admin --email admin@bench.test --name Admin --password-stdin >/dev/null)
+    "$TARGET/$PROFILE/kelisim" user add --role admin --email admin@bench.test --name Admin --password-stdin >/dev/null)
 
 log "starting the server on $BASE ($BACKEND)"
 (
     cd "$WORK"
     KELISIM_DATABASE_URL="$DATABASE_URL" KELISIM_BIND="127.0.0.1:$PORT" KELISIM_LOG=warn \
         KELISIM_LOGIN_MAX_FAILURES=1000 KELISIM_MAIL_SPOOL_DIR="$WORK/mail" \
-        exec "$TARGET/release/kelisim" serve
+        exec "$TARGET/$PROFILE/kelisim" serve
 ) >"$WORK/server.log" 2>&1 &
 SERVER_PID=$!
 for _ in $(seq 100); do
@@ -87,9 +89,14 @@ for _ in $(seq 100); do
     sleep 0.2
 done
 
-api() { # METHOD PATH TOKEN [JSON]
-    curl -fsS -X "$1" "$BASE$2" -H "authorization: Bearer $3" -H 'content-type: application/json' \
-        ${4:+-d "$4"}
+api() { # METHOD PATH TOKEN [JSON]; fails showing the problem on an error status
+    local out status
+    out=$(curl -sS -w '\n%{http_code}' -X "$1" "$BASE$2" -H "authorization: Bearer $3" \
+        -H 'content-type: application/json' ${4:+-d "$4"})
+    status=${out##*$'\n'}
+    out=${out%$'\n'*}
+    if [[ "$status" != 2* ]]; then echo "$1 $2 → $status: $out" >&2; return 1; fi
+    printf '%s\n' "$out"
 }
 token() {
     curl -fsS "$BASE/api/v1/auth/token" -H 'content-type: application/json' \
@@ -113,11 +120,12 @@ DEADLINE=$(date -u -d "$MONTH +3 months" +%Y-%m-%d)
 CASE=$(api POST /api/v1/cases "$CLERK" "{\"court_id\":\"$COURT\",\"court_case_number\":\"2-1/2026\",\"category\":\"family\",\"summary\":\"Bench case\",\"language\":\"ru\",\"mediation_deadline\":\"$DEADLINE\",\"parties\":[{\"role\":\"claimant\",\"name\":\"A\",\"email\":\"a@bench.test\",\"language\":\"ru\"},{\"role\":\"respondent\",\"name\":\"B\",\"email\":\"b@bench.test\",\"language\":\"kk\"}]}" | jq -r .id)
 api POST "/api/v1/cases/$CASE/assignment" "$CLERK" "{\"mediator_id\":\"$MEDIATOR\"}" >/dev/null
 api POST "/api/v1/cases/$CASE/assignment/accept" "$MTOKEN" '{}' >/dev/null
-# 36 sessions a day, 30 minutes each, 40 minutes apart from 00:00 UTC.
+# 48 sessions a day, 15 minutes each, every 30 minutes on the slot grid
+# (the gap is the default 15-minute buffer between sessions): 21 days.
 for i in $(seq 0 $((SESSIONS - 1))); do
-    day=$((i / 36)); slot=$((i % 36))
-    start=$(date -u -d "$MONTH +$day days +$((slot * 40)) minutes" +%Y-%m-%dT%H:%M:%SZ)
-    echo "{\"starts_at\":\"$start\",\"duration_minutes\":30,\"online_url\":\"https://video.bench.test/r\",\"format\":\"joint\"}"
+    day=$((i / 48)); slot=$((i % 48))
+    start=$(date -u -d "$MONTH +$day days +$((slot * 30)) minutes" +%Y-%m-%dT%H:%M:%SZ)
+    echo "{\"starts_at\":\"$start\",\"duration_minutes\":15,\"online_url\":\"https://video.bench.test/r\",\"format\":\"joint\"}"
 done | while read -r body; do
     api POST "/api/v1/cases/$CASE/sessions" "$MTOKEN" "$body" >/dev/null
 done

@@ -12,9 +12,9 @@ use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOr
 use uuid::Uuid;
 
 use super::auth::Caller;
-use super::mediators::{MediatorRecord, load_lists};
-use super::records::{self, Session};
+use super::mediators::Mediator;
 use crate::domain::Role;
+use crate::domain::session::{SessionFormat, SessionStatus};
 use crate::error::{AppError, AppResult};
 
 /// At most this many sessions are read for one range (a month of a very
@@ -23,10 +23,15 @@ const MAX_SESSIONS: u64 = 5_000;
 /// At most this many time-off spans or busy blocks for one range.
 const MAX_BLOCKS: u64 = 5_000;
 
-/// A session and the number of its case.
+/// A session as a calendar shows it, with the number of its case.
 #[derive(Debug, Clone)]
 pub struct AgendaSession {
-    pub session: Session,
+    pub id: Uuid,
+    pub case_id: Uuid,
+    pub starts_at: DateTime<Utc>,
+    pub ends_at: DateTime<Utc>,
+    pub status: SessionStatus,
+    pub format: SessionFormat,
     pub court_case_number: String,
 }
 
@@ -47,14 +52,14 @@ pub struct Agenda {
 
 /// The registry entry of the signed-in mediator; not found for anyone
 /// else, or for a mediator account not linked to an entry.
-pub async fn own_mediator(db: &DatabaseConnection, caller: &Caller) -> AppResult<MediatorRecord> {
+pub async fn own_mediator(db: &DatabaseConnection, caller: &Caller) -> AppResult<Mediator> {
     if caller.role != Role::Mediator {
         return Err(AppError::not_found("mediator"));
     }
-    let m = super::cases::mediator_of_user(db, caller.user_id)
+    super::cases::mediator_of_user(db, caller.user_id)
         .await?
-        .ok_or_else(|| AppError::not_found("mediator"))?;
-    load_lists(db, m).await
+        .ok_or_else(|| AppError::not_found("mediator"))?
+        .try_into()
 }
 
 /// What is on `mediator_id`'s calendar in `[from, to)`.
@@ -67,12 +72,24 @@ pub async fn of_mediator(
     let (sessions, time_off, busy) = tokio::try_join!(
         async {
             use entity::sessions::{Column, Entity};
+            // Only what a calendar shows: a month of a busy mediator is a
+            // thousand rows.
             Entity::find()
+                .select_only()
+                .columns([
+                    Column::Id,
+                    Column::CaseId,
+                    Column::StartsAt,
+                    Column::EndsAt,
+                    Column::Status,
+                    Column::Format,
+                ])
                 .filter(Column::MediatorId.eq(mediator_id))
                 .filter(Column::StartsAt.lt(to))
                 .filter(Column::EndsAt.gt(from))
                 .order_by_asc(Column::StartsAt)
                 .limit(MAX_SESSIONS)
+                .into_tuple::<(Uuid, Uuid, DateTime<Utc>, DateTime<Utc>, String, String)>()
                 .all(db)
                 .await
                 .map_err(AppError::from)
@@ -109,7 +126,7 @@ pub async fn of_mediator(
         },
     )?;
     let case_ids: Vec<Uuid> = {
-        let mut ids: Vec<Uuid> = sessions.iter().map(|s| s.case_id).collect();
+        let mut ids: Vec<Uuid> = sessions.iter().map(|s| s.1).collect();
         ids.sort_unstable();
         ids.dedup();
         ids
@@ -135,16 +152,26 @@ pub async fn of_mediator(
             .map(|at| numbers[at].1.clone())
             .unwrap_or_default()
     };
-    let sessions: Vec<Session> = records::all(sessions)?;
+    let stored = |what: &str, e: String| {
+        AppError::internal("reading a session", anyhow::anyhow!("{what}: {e}"))
+    };
+    let sessions = sessions
+        .into_iter()
+        .map(|(id, case_id, starts_at, ends_at, status, format)| {
+            Ok(AgendaSession {
+                id,
+                case_id,
+                starts_at,
+                ends_at,
+                status: status.parse().map_err(|e| stored("status", e))?,
+                format: format.parse().map_err(|e| stored("format", e))?,
+                court_case_number: number_of(case_id),
+            })
+        })
+        .collect::<AppResult<Vec<_>>>()?;
     let block = |(starts_at, ends_at): (DateTime<Utc>, DateTime<Utc>)| Block { starts_at, ends_at };
     Ok(Agenda {
-        sessions: sessions
-            .into_iter()
-            .map(|s| AgendaSession {
-                court_case_number: number_of(s.case_id),
-                session: s,
-            })
-            .collect(),
+        sessions,
         time_off: time_off.into_iter().map(block).collect(),
         busy: busy.into_iter().map(block).collect(),
     })

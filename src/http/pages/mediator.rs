@@ -43,7 +43,7 @@ use crate::services::attendance::{self, AttendanceInput};
 use crate::services::auth::Caller;
 use crate::services::availability::{busy, cache, hours, time_off};
 use crate::services::cases::{self, CaseFilter, CaseRecord};
-use crate::services::mediators::MediatorRecord;
+use crate::services::mediators::Mediator;
 use crate::services::outcomes::{self, DocumentFormat};
 use crate::services::page::PageRequest;
 use crate::services::sessions::{self, Booking, Move};
@@ -128,7 +128,7 @@ impl FormData {
 struct Me {
     reader: Reader,
     caller: Caller,
-    record: MediatorRecord,
+    record: Mediator,
     tz: Tz,
 }
 
@@ -142,7 +142,7 @@ impl Me {
             Ok(r) => r,
             Err(e) => return Ok(Err(error_page(&reader, &e)?)),
         };
-        let tz = zone(&record.mediator.timezone);
+        let tz = zone(&record.timezone);
         Ok(Ok(Self {
             reader,
             caller,
@@ -156,7 +156,7 @@ impl Me {
     }
 
     fn id(&self) -> Uuid {
-        self.record.mediator.id
+        self.record.id
     }
 }
 
@@ -342,7 +342,7 @@ pub(super) async fn home(
         Ok(r) => r,
         Err(e) => return error_page(reader, &e),
     };
-    let tz = zone(&record.mediator.timezone);
+    let tz = zone(&record.timezone);
     let (items, _) = cases::list(
         &state.db,
         caller,
@@ -369,19 +369,18 @@ pub(super) async fn home(
         }
     }
     let now = Utc::now();
-    let soon =
-        agenda::of_mediator(&state.db, record.mediator.id, now, now + Duration::days(14)).await?;
+    let soon = agenda::of_mediator(&state.db, record.id, now, now + Duration::days(14)).await?;
     let upcoming: Vec<Value> = soon
         .sessions
         .iter()
-        .filter(|s| s.session.status == SessionStatus::Scheduled)
+        .filter(|s| s.status == SessionStatus::Scheduled)
         .take(50)
         .map(|s| {
             json!({
-                "id": s.session.id,
-                "when": dates::instant(lang, s.session.starts_at, tz, tz),
+                "id": s.id,
+                "when": dates::instant(lang, s.starts_at, tz, tz),
                 "number": s.court_case_number,
-                "format": i18n::words::session_format(lang, s.session.format),
+                "format": i18n::words::session_format(lang, s.format),
             })
         })
         .collect();
@@ -449,15 +448,27 @@ struct CalendarQuery {
     date: Option<String>,
 }
 
+/// An entry of a calendar day before it is written in words.
+struct Entry<'a> {
+    /// Seconds after local midnight it begins that day (0 for all day).
+    order: u32,
+    kind: &'static str,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    all_day: bool,
+    session: Option<&'a agenda::AgendaSession>,
+}
+
 /// A day of the calendar being filled.
-struct DayCell {
+struct DayCell<'a> {
     date: NaiveDate,
-    entries: Vec<Value>,
+    entries: Vec<Entry<'a>>,
 }
 
 /// Puts the agenda's sessions, time off and busy blocks into the days
-/// (`first` onwards) on the clock of `tz`.
-fn fill_days(lang: Language, tz: Tz, first: NaiveDate, days: &mut [DayCell], agenda: &Agenda) {
+/// (`first` onwards) on the clock of `tz`, each day in the order its
+/// entries begin.
+fn fill_days<'a>(tz: Tz, first: NaiveDate, days: &mut [DayCell<'a>], agenda: &'a Agenda) {
     let n = days.len();
     let index = |d: NaiveDate| -> Option<usize> {
         usize::try_from((d - first).num_days())
@@ -465,19 +476,18 @@ fn fill_days(lang: Language, tz: Tz, first: NaiveDate, days: &mut [DayCell], age
             .filter(|i| *i < n)
     };
     for s in &agenda.sessions {
-        let start = s.session.starts_at.with_timezone(&tz);
+        let start = s.starts_at.with_timezone(&tz);
         let Some(i) = index(start.date_naive()) else {
             continue;
         };
-        let cancelled = s.session.status == SessionStatus::Cancelled;
-        days[i].entries.push(json!({
-            "order": start.num_seconds_from_midnight(),
-            "kind": "session",
-            "time": time_range(lang, tz, s.session.starts_at, s.session.ends_at),
-            "label": s.court_case_number,
-            "href": format!("/sessions/{}", s.session.id),
-            "note": if cancelled { i18n::words::session_status(lang, s.session.status) } else { "" },
-        }));
+        days[i].entries.push(Entry {
+            order: start.num_seconds_from_midnight(),
+            kind: "session",
+            from: s.starts_at,
+            to: s.ends_at,
+            all_day: false,
+            session: Some(s),
+        });
     }
     let blocks = agenda
         .time_off
@@ -485,15 +495,6 @@ fn fill_days(lang: Language, tz: Tz, first: NaiveDate, days: &mut [DayCell], age
         .map(|b| (b, "time_off"))
         .chain(agenda.busy.iter().map(|b| (b, "busy")));
     for (b, kind) in blocks {
-        let label = match kind {
-            "time_off" => words(lang, "Демалыс", "Нерабочее время", "Time off"),
-            _ => words(
-                lang,
-                "Бос емес (өз күнтізбеңіз)",
-                "Занят (ваш календарь)",
-                "Busy (your own calendar)",
-            ),
-        };
         let start_day = b.starts_at.with_timezone(&tz).date_naive();
         let end_day = (b.ends_at - Duration::seconds(1))
             .with_timezone(&tz)
@@ -503,22 +504,56 @@ fn fill_days(lang: Language, tz: Tz, first: NaiveDate, days: &mut [DayCell], age
             let Some(i) = index(day) else { break };
             let (day_start, day_end) = (midnight(tz, day), midnight(tz, day + Duration::days(1)));
             let (from, to) = (b.starts_at.max(day_start), b.ends_at.min(day_end));
-            let time = if from == day_start && to == day_end {
-                words(lang, "Күні бойы", "Весь день", "All day").to_owned()
-            } else {
-                time_range(lang, tz, from, to)
-            };
-            days[i].entries.push(json!({
-                "order": from.with_timezone(&tz).num_seconds_from_midnight(),
-                "kind": kind, "time": time, "label": label, "href": "", "note": "",
-            }));
+            days[i].entries.push(Entry {
+                order: from.with_timezone(&tz).num_seconds_from_midnight(),
+                kind,
+                from,
+                to,
+                all_day: from == day_start && to == day_end,
+                session: None,
+            });
             day += Duration::days(1);
         }
     }
     for d in days.iter_mut() {
-        // By the local time each begins that day (a whole day at 00:00).
-        d.entries
-            .sort_by_key(|e| e["order"].as_u64().unwrap_or_default());
+        d.entries.sort_by_key(|e| e.order);
+    }
+}
+
+/// An entry in words, as the calendar template shows it.
+fn entry_words(lang: Language, tz: Tz, e: &Entry<'_>) -> Value {
+    let time = if e.all_day {
+        words(lang, "Күні бойы", "Весь день", "All day").to_owned()
+    } else {
+        time_range(lang, tz, e.from, e.to)
+    };
+    match e.session {
+        Some(s) => json!({
+            "kind": e.kind,
+            "time": time,
+            "label": s.court_case_number,
+            "href": format!("/sessions/{}", s.id),
+            "note": if s.status == SessionStatus::Cancelled {
+                i18n::words::session_status(lang, s.status)
+            } else {
+                ""
+            },
+        }),
+        None => json!({
+            "kind": e.kind,
+            "time": time,
+            "label": match e.kind {
+                "time_off" => words(lang, "Демалыс", "Нерабочее время", "Time off"),
+                _ => words(
+                    lang,
+                    "Бос емес (өз күнтізбеңіз)",
+                    "Занят (ваш календарь)",
+                    "Busy (your own calendar)",
+                ),
+            },
+            "href": "",
+            "note": "",
+        }),
     }
 }
 
@@ -583,17 +618,21 @@ async fn calendar(
             entries: Vec::new(),
         })
         .collect();
-    fill_days(lang, tz, first, &mut days, &agenda);
+    fill_days(tz, first, &mut days, &agenda);
     let view = if month_view { "month" } else { "week" };
     let cells: Vec<Value> = days
         .into_iter()
         .map(|d| {
             let total = d.entries.len();
-            let shown: Vec<Value> = if month_view {
-                d.entries.into_iter().take(MONTH_DAY_ENTRIES).collect()
-            } else {
-                d.entries
-            };
+            // Only what is shown is written in words: a busy month has a
+            // thousand entries, of which a few per day are shown.
+            let limit = if month_view { MONTH_DAY_ENTRIES } else { total };
+            let shown: Vec<Value> = d
+                .entries
+                .iter()
+                .take(limit)
+                .map(|e| entry_words(lang, tz, e))
+                .collect();
             json!({
                 "label": dates::long_date(lang, d.date),
                 "weekday": dates::weekday(lang, d.date.weekday(), WeekdayWidth::Long),
@@ -718,7 +757,7 @@ async fn render_availability(
         })
         .collect();
     let (off_start, off_end, off_note) = form.time_off.unwrap_or_default();
-    let m = &me.record.mediator;
+    let m = &me.record;
     let html = templates::render_page(
         templates::AVAILABILITY_PAGE,
         minijinja::context! {
@@ -945,7 +984,7 @@ async fn set_external_calendar(
         busy::import(
             &state.db,
             me.id(),
-            &me.record.mediator.timezone,
+            &me.record.timezone,
             text,
             "url",
             Some(url),
@@ -1268,7 +1307,7 @@ async fn render_session(
             let (name, role) = match i.party_id {
                 Some(p) => name_of(p),
                 None => (
-                    me.record.mediator.name.clone(),
+                    me.record.name.clone(),
                     words(lang, "медиатор (сіз)", "медиатор (вы)", "mediator (you)"),
                 ),
             };
