@@ -89,7 +89,7 @@ pub struct ExternalCalendarView {
     pub last_error: Option<String>,
 }
 
-fn feed_url(state: &AppState, secret: &str) -> String {
+pub(crate) fn feed_url(state: &AppState, secret: &str) -> String {
     format!("{}/calendar/{secret}.ics", state.settings.public_base())
 }
 
@@ -483,16 +483,23 @@ async fn add_time_off(
     ApiJson(body): ApiJson<NewTimeOff>,
 ) -> AppResult<impl IntoResponse> {
     access::load_managed(&state.db, &caller, id).await?;
-    let mut f = Fields::default();
-    let span = f.check("ends_at", TimeOffSpan::new(body.starts_at, body.ends_at));
-    let note = body
-        .note
-        .as_deref()
-        .and_then(|n| f.check("note", parse_name(n, 500)));
-    f.finish()?;
-    let row = time_off::add(&state.db, &caller, id, checked(span)?, note).await?;
+    let (span, note) = parse_time_off(body.starts_at, body.ends_at, body.note.as_deref())?;
+    let row = time_off::add(&state.db, &caller, id, span, note).await?;
     let location = format!("/api/v1/mediators/{id}/time-off/{}", row.id);
     Ok(created(location, TimeOffView::from(row)))
+}
+
+/// Time off as a request gives it (the API and the mediator's page).
+pub(crate) fn parse_time_off(
+    starts_at: DateTime<Utc>,
+    ends_at: DateTime<Utc>,
+    note: Option<&str>,
+) -> AppResult<(TimeOffSpan, Option<String>)> {
+    let mut f = Fields::default();
+    let span = f.check("ends_at", TimeOffSpan::new(starts_at, ends_at));
+    let note = note.and_then(|n| f.check("note", parse_name(n, 500)));
+    f.finish()?;
+    Ok((checked(span)?, note))
 }
 
 /// Removes time off (the mediator, admin).
@@ -644,16 +651,8 @@ async fn put_external_calendar(
         (text, None, "upload")
     } else if content_type.starts_with("application/json") {
         let req: ExternalCalendarUrl = parse_json(&body)?;
-        match state.calendar_fetcher.fetch(&req.ics_url).await {
-            Ok((url, text)) => (text, Some(url.to_string()), "url"),
-            Err(failed) => {
-                // Recorded only if this is the stored address, compared as stored.
-                let raw = req.ics_url.trim();
-                let url = url::Url::parse(raw).map_or_else(|_| raw.to_owned(), String::from);
-                busy::record_error(&state.db, id, Some(&url), &failed.to_string()).await?;
-                return Err(AppError::field("ics_url", failed.to_string()));
-            }
-        }
+        let (url, text) = fetch_external_calendar(&state, id, &req.ics_url).await?;
+        (text, Some(url), "url")
     } else {
         return Err(AppError::UnsupportedMediaType(
             "send {\"ics_url\": …} as application/json, or the calendar as text/calendar".into(),
@@ -672,6 +671,27 @@ async fn put_external_calendar(
         busy_blocks: n,
         ics_url: url,
     }))
+}
+
+/// Fetches the calendar at `raw_url` for mediator `id` (the API and the
+/// mediator's page both set it this way): the address as stored and the
+/// calendar's text, or the one 422 on `ics_url` for any failure, which is
+/// recorded if this is the stored address.
+pub(crate) async fn fetch_external_calendar(
+    state: &AppState,
+    id: Uuid,
+    raw_url: &str,
+) -> AppResult<(String, String)> {
+    match state.calendar_fetcher.fetch(raw_url).await {
+        Ok((url, text)) => Ok((url.to_string(), text)),
+        Err(failed) => {
+            // Recorded only if this is the stored address, compared as stored.
+            let raw = raw_url.trim();
+            let url = url::Url::parse(raw).map_or_else(|_| raw.to_owned(), String::from);
+            busy::record_error(&state.db, id, Some(&url), &failed.to_string()).await?;
+            Err(AppError::field("ics_url", failed.to_string()))
+        }
+    }
 }
 
 // ---- free slots -----------------------------------------------------------------------

@@ -223,7 +223,7 @@ pub fn document_response(d: Document) -> AppResult<Response> {
     Ok(response)
 }
 
-fn parse_outcome(body: OutcomeBody) -> AppResult<OutcomeInput> {
+pub(crate) fn parse_outcome(body: OutcomeBody) -> AppResult<OutcomeInput> {
     let mut f = Fields::default();
     let result = f.check(
         "result",

@@ -120,6 +120,7 @@ async fn party_page(
                 .voluntary_confirmed_at
                 .map(|t| i18n::dates::instant(party.language, t, court_tz, court_tz)),
             confirm_action => format!("/p/{token}/voluntary-participation"),
+            clock => i18n::dates::clock_sentence(party.language, court_tz, chrono::Utc::now()),
             sessions => minijinja::value::Serde(&sessions),
             outcome => minijinja::value::Serde(&outcome),
         },

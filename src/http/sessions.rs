@@ -180,7 +180,7 @@ fn parse_online_url(raw: &str) -> Result<String, String> {
 }
 
 /// The place of a booking or move: a room or an online link, never both.
-fn parse_place(
+pub(crate) fn parse_place(
     f: &mut Fields,
     room_id: Option<Uuid>,
     online_url: Option<&str>,

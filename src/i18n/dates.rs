@@ -173,6 +173,18 @@ pub fn instant_time(lang: Language, at: DateTime<Utc>, zone: Tz, reader_zone: Tz
     in_zone_phrase(lang, zone, at, &text)
 }
 
+/// The sentence that says on which clock a page's times are written:
+/// «Уақыт Алматы уақыты бойынша көрсетілген.», «Время указано по часовому
+/// поясу: Алматы.», "Times are shown on Almaty time."
+pub fn clock_sentence(lang: Language, zone: Tz, at: DateTime<Utc>) -> String {
+    let place = zone_place(lang, zone, at);
+    match lang {
+        Language::Kk => format!("Уақыт {place} уақыты бойынша көрсетілген."),
+        Language::Ru => format!("Время указано по часовому поясу: {place}."),
+        Language::En => format!("Times are shown on {place} time."),
+    }
+}
+
 /// Wraps a date or time in the phrase that names the clock it is read on.
 fn in_zone_phrase(lang: Language, zone: Tz, at: DateTime<Utc>, when: &str) -> String {
     let Some(words) = with_formatters(lang, |f| zone_words(f, zone, at)) else {
@@ -673,6 +685,23 @@ mod tests {
         assert_eq!(
             instant(Language::En, at, chrono_tz::UTC, ALMATY),
             "30 November 2026, 05:00 (GMT+0)"
+        );
+    }
+
+    #[test]
+    fn the_clock_of_a_page_is_named_in_a_sentence() {
+        let at = utc(2026, 11, 30, 5, 0);
+        assert_eq!(
+            clock_sentence(Language::Kk, ALMATY, at),
+            "Уақыт Алматы уақыты бойынша көрсетілген."
+        );
+        assert_eq!(
+            clock_sentence(Language::Ru, ALMATY, at),
+            "Время указано по часовому поясу: Алматы."
+        );
+        assert_eq!(
+            clock_sentence(Language::En, ALMATY, at),
+            "Times are shown on Almaty time."
         );
     }
 

@@ -314,6 +314,43 @@ pub const LOGIN_PAGE: &str = "pages/login.html";
 pub const HOME_PAGE: &str = "pages/home.html";
 pub const CASE_PAGE: &str = "pages/case.html";
 pub const MESSAGE_PAGE: &str = "pages/message.html";
+/// The mediator's pages.
+pub const MEDIATOR_HOME_PAGE: &str = "pages/mediator_home.html";
+pub const CALENDAR_PAGE: &str = "pages/calendar.html";
+pub const AVAILABILITY_PAGE: &str = "pages/availability.html";
+pub const BOOK_PAGE: &str = "pages/book.html";
+pub const SESSION_PAGE: &str = "pages/session.html";
+pub const OUTCOME_PAGE: &str = "pages/outcome.html";
+const MEDIATOR_PAGES: [(&str, &str); 7] = [
+    (
+        "pages/mediator_nav.html",
+        include_str!("../../templates/pages/mediator_nav.html.j2"),
+    ),
+    (
+        MEDIATOR_HOME_PAGE,
+        include_str!("../../templates/pages/mediator_home.html.j2"),
+    ),
+    (
+        CALENDAR_PAGE,
+        include_str!("../../templates/pages/calendar.html.j2"),
+    ),
+    (
+        AVAILABILITY_PAGE,
+        include_str!("../../templates/pages/availability.html.j2"),
+    ),
+    (
+        BOOK_PAGE,
+        include_str!("../../templates/pages/book.html.j2"),
+    ),
+    (
+        SESSION_PAGE,
+        include_str!("../../templates/pages/session.html.j2"),
+    ),
+    (
+        OUTCOME_PAGE,
+        include_str!("../../templates/pages/outcome.html.j2"),
+    ),
+];
 const STAFF_PAGES: [(&str, &str); 5] = [
     (
         "pages/layout.html",
@@ -371,6 +408,9 @@ fn env() -> AppResult<&'static Environment<'static>> {
         .map_err(|e| e.to_string())?;
         env.add_function("t", in_language);
         for (name, source) in STAFF_PAGES {
+            env.add_template(name, source).map_err(|e| e.to_string())?;
+        }
+        for (name, source) in MEDIATOR_PAGES {
             env.add_template(name, source).map_err(|e| e.to_string())?;
         }
         Ok(env)

@@ -8,6 +8,7 @@
 //! types of each module), never a handler's view.
 
 pub mod access;
+pub mod agenda;
 pub mod assignments;
 pub mod attendance;
 pub mod audit;

@@ -34,3 +34,4 @@ mod sessions;
 mod smtp_server;
 mod users;
 mod web;
+mod web_mediator;

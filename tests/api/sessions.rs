@@ -455,10 +455,13 @@ async fn a_party_answers_through_their_link_and_the_mediator_sees_it() {
     let almaty = chrono_tz::Asia::Almaty;
     let when = kelisim::i18n::dates::instant(kelisim::domain::Language::Ru, start, almaty, almaty);
     assert!(
-        page.contains(&format!("<strong>{when}</strong> (60 мин., совместная)")),
+        page.contains(&format!("<h3>{when}</h3>\n<p>60 мин., совместная</p>")),
         "{page}"
     );
-    assert!(page.contains("Ваш ответ: ответа нет"), "{page}");
+    assert!(
+        page.contains("Ваш ответ: <strong class=\"answer\">ответа нет</strong>"),
+        "{page}"
+    );
     assert!(
         !page.contains("NEEDS-ACTION") && !page.contains("joint"),
         "{page}"
@@ -516,7 +519,10 @@ async fn a_party_answers_through_their_link_and_the_mediator_sees_it() {
         .text()
         .await
         .expect("html");
-    assert!(page.contains("Ваш ответ: возможно, придёт"), "{page}");
+    assert!(
+        page.contains("Ваш ответ: <strong class=\"answer\">возможно, придёт</strong>"),
+        "{page}"
+    );
 }
 
 async fn reminders(app: &TestApp, session: Uuid) -> usize {

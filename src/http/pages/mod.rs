@@ -5,25 +5,27 @@
 //! API handler calls, and renders a template of `templates/pages/`; it
 //! holds no rule of its own. Every POST checks the CSRF token first.
 
+pub mod frame;
+pub mod mediator;
 pub mod session;
 
 use axum::Form;
 use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::Response;
 use axum::routing::{get, post};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use self::session::BrowserKey;
+use self::frame::{Reader, csrf_refused, see_other, v, words};
 use super::client::ClientAddress;
 use crate::domain::case::{CaseCategory, CaseStatus};
 use crate::domain::{Language, Role};
 use crate::error::{AppError, AppResult};
 use crate::i18n::{self, dates};
 use crate::mail::templates;
-use crate::services::auth::{self as auth_service, Caller};
+use crate::services::auth as auth_service;
 use crate::services::cases::{self, CaseFilter};
 use crate::services::page::PageRequest;
 use crate::services::{outcomes, sessions, users};
@@ -47,102 +49,7 @@ pub fn routes() -> Router<AppState> {
         .route("/language", post(switch_language))
         .route("/home", get(home))
         .route("/cases/{id}", get(case_page))
-}
-
-/// What every page's frame shows.
-#[derive(Serialize)]
-struct Frame {
-    language: &'static str,
-    csrf: String,
-    signed_in: bool,
-    user_name: String,
-    role: &'static str,
-    /// The path the language switch returns to.
-    here: String,
-}
-
-/// The reader of a page: who they are (if signed in), in which language,
-/// and their browser's CSRF key.
-struct Reader {
-    caller: Option<Caller>,
-    user_name: String,
-    language: Language,
-    key: BrowserKey,
-}
-
-impl Reader {
-    async fn of(state: &AppState, headers: &HeaderMap) -> AppResult<Self> {
-        let key = BrowserKey::of(state, headers);
-        let caller = session::signed_in(state, headers).await;
-        let (language, user_name) = match &caller {
-            Some(c) => {
-                let user = users::get_visible(&state.db, c, c.user_id).await?;
-                (user.language, user.name)
-            }
-            None => (anonymous_language(headers), String::new()),
-        };
-        Ok(Self {
-            caller,
-            user_name,
-            language,
-            key,
-        })
-    }
-
-    fn frame(&self, here: &str) -> Frame {
-        Frame {
-            language: self.language.as_str(),
-            csrf: self.key.csrf(),
-            signed_in: self.caller.is_some(),
-            user_name: self.user_name.clone(),
-            role: self.caller.as_ref().map_or("", |c| c.role.as_str()),
-            here: here.to_owned(),
-        }
-    }
-
-    /// `html` as a page answer with `status`, setting the pre-session cookie
-    /// when the browser had none.
-    fn answer(&self, status: StatusCode, html: String) -> Response {
-        let mut response = (status, Html(html)).into_response();
-        private(&mut response);
-        if let Some(c) = &self.key.new_cookie {
-            response.headers_mut().append(header::SET_COOKIE, c.clone());
-        }
-        response
-    }
-}
-
-/// Pages are about one person: never stored by a shared cache.
-fn private(response: &mut Response) {
-    response.headers_mut().insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static("private, no-store"),
-    );
-}
-
-fn anonymous_language(headers: &HeaderMap) -> Language {
-    session::cookie(headers, session::LANGUAGE_COOKIE)
-        .and_then(|l| l.parse().ok())
-        .unwrap_or(Language::FALLBACK)
-}
-
-fn see_other(to: &str) -> Response {
-    Redirect::to(to).into_response()
-}
-
-/// Refused: the form carried no valid CSRF token.
-fn csrf_refused(reader: &Reader) -> Response {
-    let text = match reader.language {
-        Language::Kk => "Форма ескірген. Бетті жаңартып, қайталап көріңіз.",
-        Language::Ru => "Форма устарела. Обновите страницу и попробуйте снова.",
-        Language::En => "The form has expired. Reload the page and try again.",
-    };
-    let html = templates::render_page(
-        templates::MESSAGE_PAGE,
-        minijinja::context! { frame => v(&reader.frame("/")), message => text },
-    )
-    .unwrap_or_else(|_| text.to_owned());
-    reader.answer(StatusCode::FORBIDDEN, html)
+        .merge(mediator::routes())
 }
 
 /// `GET /`: the login page, or the reader's home once signed in.
@@ -369,14 +276,6 @@ fn safe_next(next: &str) -> &str {
     if ok { next } else { "/" }
 }
 
-fn words(lang: Language, kk: &'static str, ru: &'static str, en: &'static str) -> &'static str {
-    match lang {
-        Language::Kk => kk,
-        Language::Ru => ru,
-        Language::En => en,
-    }
-}
-
 #[derive(Deserialize)]
 struct CaseQuery {
     status: Option<String>,
@@ -407,6 +306,9 @@ async fn home(
         return Ok(see_other("/login"));
     };
     let lang = reader.language;
+    if caller.role == Role::Mediator {
+        return mediator::home(&state, &reader, &caller).await;
+    }
     if caller.role != Role::Clerk {
         let html = templates::render_page(
             templates::HOME_PAGE,
@@ -572,9 +474,4 @@ async fn case_page(
         },
     )?;
     Ok(reader.answer(StatusCode::OK, html))
-}
-
-/// A serializable value for a template.
-fn v<T: Serialize>(value: &T) -> minijinja::Value {
-    minijinja::Value::from(minijinja::value::Serde(value))
 }
