@@ -33,3 +33,5 @@ mod sessions;
 mod smtp_server;
 mod users;
 mod web;
+mod web_admin;
+mod web_clerk;

@@ -19,7 +19,7 @@ use crate::common::{
 const ALMATY: chrono_tz::Tz = chrono_tz::Asia::Almaty;
 
 /// 10:00 in Almaty (05:00Z) on the first Tuesday at least `days` ahead.
-fn tuesday_at_ten(days: i64) -> DateTime<Utc> {
+pub(crate) fn tuesday_at_ten(days: i64) -> DateTime<Utc> {
     let mut d: NaiveDate = (Utc::now() + Duration::days(days)).date_naive();
     while d.weekday() != Weekday::Tue {
         d += Duration::days(1);
@@ -39,21 +39,21 @@ fn sha256(bytes: &[u8]) -> String {
     hex::encode(sha2::Sha256::digest(bytes))
 }
 
-struct Setup {
-    court: Uuid,
-    clerk: String,
-    mediator_token: String,
-    case: Uuid,
-    claimant: Uuid,
-    respondent: Uuid,
-    claimant_email: String,
-    respondent_email: String,
+pub(crate) struct Setup {
+    pub(crate) court: Uuid,
+    pub(crate) clerk: String,
+    pub(crate) mediator_token: String,
+    pub(crate) case: Uuid,
+    pub(crate) claimant: Uuid,
+    pub(crate) respondent: Uuid,
+    pub(crate) claimant_email: String,
+    pub(crate) respondent_email: String,
 }
 
 /// A court with two clerks (the first refers), a mediator (weekdays
 /// 09:00–18:00 Almaty) who accepted a Russian-language case between a
 /// Kazakh-speaking claimant and a Russian-speaking respondent.
-async fn accepted_case(app: &TestApp, tag: &str) -> Setup {
+pub(crate) async fn accepted_case(app: &TestApp, tag: &str) -> Setup {
     let court = app.create_court(&format!("O-{tag}")).await;
     let (_, clerk) = app.clerk_of(court).await;
     app.clerk_of(court).await;
@@ -125,7 +125,7 @@ async fn accepted_case(app: &TestApp, tag: &str) -> Setup {
 }
 
 /// Books an online session `days` ahead; returns its id.
-async fn book(app: &TestApp, s: &Setup, start: DateTime<Utc>) -> Uuid {
+pub(crate) async fn book(app: &TestApp, s: &Setup, start: DateTime<Utc>) -> Uuid {
     let resp = app
         .post(
             &format!("/api/v1/cases/{}/sessions", s.case),
@@ -138,7 +138,7 @@ async fn book(app: &TestApp, s: &Setup, start: DateTime<Utc>) -> Uuid {
 }
 
 /// Moves a session's time in the database, as if the clock had moved.
-async fn set_start(app: &TestApp, session: Uuid, start: DateTime<Utc>) {
+pub(crate) async fn set_start(app: &TestApp, session: Uuid, start: DateTime<Utc>) {
     use entity::sessions::{Column, Entity};
     Entity::update_many()
         .col_expr(Column::StartsAt, Expr::value(start))
@@ -149,7 +149,12 @@ async fn set_start(app: &TestApp, session: Uuid, start: DateTime<Utc>) {
         .expect("move the session");
 }
 
-async fn attendance(app: &TestApp, token: &str, session: Uuid, body: Value) -> reqwest::Response {
+pub(crate) async fn attendance(
+    app: &TestApp,
+    token: &str,
+    session: Uuid,
+    body: Value,
+) -> reqwest::Response {
     app.post(
         &format!("/api/v1/sessions/{session}/attendance"),
         Some(token),
@@ -159,7 +164,7 @@ async fn attendance(app: &TestApp, token: &str, session: Uuid, body: Value) -> r
 }
 
 /// A case with one session that was held, both parties present.
-async fn held_case(app: &TestApp, tag: &str) -> Setup {
+pub(crate) async fn held_case(app: &TestApp, tag: &str) -> Setup {
     let s = accepted_case(app, tag).await;
     let session = book(app, &s, tuesday_at_ten(7)).await;
     set_start(app, session, Utc::now() - Duration::hours(2)).await;
@@ -177,7 +182,7 @@ async fn held_case(app: &TestApp, tag: &str) -> Setup {
 const TERM_KK: &str = "Жауапкер талапкерге 500 000 (бес жүз мың) теңге қарызды қайтарады.";
 const TERM_RU: &str = "Стороны не имеют друг к другу иных претензий по договору займа.";
 
-fn settlement(s: &Setup, due: NaiveDate, extra: &str) -> Value {
+pub(crate) fn settlement(s: &Setup, due: NaiveDate, extra: &str) -> Value {
     json!({
         "result": "settled",
         "terms": [
@@ -189,7 +194,7 @@ fn settlement(s: &Setup, due: NaiveDate, extra: &str) -> Value {
     })
 }
 
-async fn post_outcome(app: &TestApp, s: &Setup, body: Value) -> reqwest::Response {
+pub(crate) async fn post_outcome(app: &TestApp, s: &Setup, body: Value) -> reqwest::Response {
     app.post(
         &format!("/api/v1/cases/{}/outcome", s.case),
         Some(&s.mediator_token),

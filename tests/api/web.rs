@@ -16,21 +16,21 @@ use crate::common::{PASSWORD, TestApp, id, spawn_app, spawn_app_with};
 
 /// A browser without JavaScript: keeps cookies, reads the CSRF token of the
 /// last page.
-struct Browser<'a> {
-    app: &'a TestApp,
-    cookies: BTreeMap<String, String>,
-    csrf: String,
+pub(crate) struct Browser<'a> {
+    pub(crate) app: &'a TestApp,
+    pub(crate) cookies: BTreeMap<String, String>,
+    pub(crate) csrf: String,
 }
 
-struct Page {
-    status: StatusCode,
-    location: String,
-    set_cookies: Vec<String>,
-    html: String,
+pub(crate) struct Page {
+    pub(crate) status: StatusCode,
+    pub(crate) location: String,
+    pub(crate) set_cookies: Vec<String>,
+    pub(crate) html: String,
 }
 
 impl<'a> Browser<'a> {
-    fn new(app: &'a TestApp) -> Self {
+    pub(crate) fn new(app: &'a TestApp) -> Self {
         Self {
             app,
             cookies: BTreeMap::new(),
@@ -81,7 +81,7 @@ impl<'a> Browser<'a> {
         }
     }
 
-    async fn get(&mut self, path: &str) -> Page {
+    pub(crate) async fn get(&mut self, path: &str) -> Page {
         let resp = self
             .app
             .client
@@ -93,7 +93,7 @@ impl<'a> Browser<'a> {
         self.read(resp).await
     }
 
-    async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Page {
+    pub(crate) async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Page {
         let resp = self
             .app
             .client
@@ -107,7 +107,7 @@ impl<'a> Browser<'a> {
     }
 
     /// Opens the login page and signs in.
-    async fn log_in(&mut self, email: &str, password: &str) -> Page {
+    pub(crate) async fn log_in(&mut self, email: &str, password: &str) -> Page {
         self.get("/login").await;
         let csrf = self.csrf.clone();
         self.post(
@@ -117,7 +117,7 @@ impl<'a> Browser<'a> {
         .await
     }
 
-    async fn switch_language(&mut self, language: &str, next: &str) -> Page {
+    pub(crate) async fn switch_language(&mut self, language: &str, next: &str) -> Page {
         let csrf = self.csrf.clone();
         self.post(
             "/language",
@@ -128,7 +128,7 @@ impl<'a> Browser<'a> {
 }
 
 /// The text a reader sees: the page without its tags.
-fn visible_text(html: &str) -> String {
+pub(crate) fn visible_text(html: &str) -> String {
     let mut out = String::new();
     let mut in_tag = false;
     for c in html.chars() {
@@ -153,7 +153,7 @@ fn visible_text(html: &str) -> String {
         .join(" ")
 }
 
-fn has_iso_date(text: &str) -> bool {
+pub(crate) fn has_iso_date(text: &str) -> bool {
     let b = text.as_bytes();
     b.windows(10).any(|w| {
         w[..4].iter().all(u8::is_ascii_digit)
@@ -164,7 +164,7 @@ fn has_iso_date(text: &str) -> bool {
     })
 }
 
-async fn clerk_email(app: &TestApp, court: Uuid) -> String {
+pub(crate) async fn clerk_email(app: &TestApp, court: Uuid) -> String {
     let email = format!("clerk-{}@court.test", Uuid::new_v4().simple());
     app.create_user_directly(Role::Clerk, &email, Some(court))
         .await;
@@ -188,7 +188,7 @@ async fn the_root_leads_to_login_or_home() {
     assert_eq!(page.status, StatusCode::OK);
     assert!(page.html.contains("<html lang=\"en\">"), "{}", page.html);
     assert!(page.html.contains("<title>Home — Kelisim</title>"));
-    assert!(page.html.contains("As an administrator"));
+    assert!(page.html.contains("The mediator registry"));
     for landmark in ["<header>", "<nav ", "<main id=\"main\">"] {
         assert!(page.html.contains(landmark), "{landmark}");
     }
@@ -434,7 +434,13 @@ async fn the_language_is_remembered_per_user_and_before_login_by_cookie() {
 
 /// Refers a case as `token` with `number`, `category` and a deadline of
 /// 30 December 2026.
-async fn case_in(app: &TestApp, token: &str, court: Uuid, number: &str, category: &str) -> Uuid {
+pub(crate) async fn case_in(
+    app: &TestApp,
+    token: &str,
+    court: Uuid,
+    number: &str,
+    category: &str,
+) -> Uuid {
     let mut body = case_body(court, number);
     body["category"] = json!(category);
     let case: Value = refer(app, token, body).await;
