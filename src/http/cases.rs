@@ -99,7 +99,7 @@ pub struct Reason {
     pub reason: String,
 }
 
-const MAX_PARTIES: usize = 20;
+pub const MAX_PARTIES: usize = 20;
 
 fn parse_party(f: &mut Fields, i: usize, p: &PartyInput) -> Option<NewParty> {
     let at = |name: &str| format!("parties[{i}].{name}");
@@ -141,6 +141,47 @@ fn parse_party(f: &mut Fields, i: usize, p: &PartyInput) -> Option<NewParty> {
             .ok()?
             .filter(|s| !s.is_empty()),
         legal_capacity: legal_capacity?,
+    })
+}
+
+/// The one check of a referral, for the API and the referral form alike:
+/// every invalid field is named (`parties[1].email`).
+pub fn parse_referral(body: &ReferCase) -> AppResult<NewCase> {
+    let mut f = Fields::default();
+    let number = f.check(
+        "court_case_number",
+        CaseNumber::parse(&body.court_case_number),
+    );
+    let category = f.check("category", body.category.parse::<CaseCategory>());
+    let summary = f.check("summary", FreeText::parse(&body.summary, 5000));
+    let language = f.check("language", body.language.parse::<Language>());
+    if body.parties.is_empty() || body.parties.len() > MAX_PARTIES {
+        f.push("parties", format!("must list 2 to {MAX_PARTIES} parties"));
+    }
+    let parties: Vec<Option<NewParty>> = body
+        .parties
+        .iter()
+        .take(MAX_PARTIES)
+        .enumerate()
+        .map(|(i, p)| parse_party(&mut f, i, p))
+        .collect();
+    f.finish()?;
+    let parties = parties
+        .into_iter()
+        .map(checked)
+        .collect::<AppResult<Vec<_>>>()?;
+    Ok(NewCase {
+        court_id: body.court_id,
+        court_case_number: checked(number)?,
+        category: checked(category)?,
+        summary: checked(summary)?,
+        language: checked(language)?,
+        mediation_deadline: body.mediation_deadline,
+        minors_involved: body.flags.minors_involved,
+        violence_reported: body.flags.violence_reported,
+        interpreter_needed: body.flags.interpreter_needed,
+        corruption_or_public_service: body.flags.corruption_or_public_service,
+        parties,
     })
 }
 
@@ -364,48 +405,8 @@ async fn refer_case(
     Auth(caller): Auth,
     ApiJson(body): ApiJson<ReferCase>,
 ) -> AppResult<impl IntoResponse> {
-    let mut f = Fields::default();
-    let number = f.check(
-        "court_case_number",
-        CaseNumber::parse(&body.court_case_number),
-    );
-    let category = f.check("category", body.category.parse::<CaseCategory>());
-    let summary = f.check("summary", FreeText::parse(&body.summary, 5000));
-    let language = f.check("language", body.language.parse::<Language>());
-    if body.parties.is_empty() || body.parties.len() > MAX_PARTIES {
-        f.push("parties", format!("must list 2 to {MAX_PARTIES} parties"));
-    }
-    let parties: Vec<Option<NewParty>> = body
-        .parties
-        .iter()
-        .take(MAX_PARTIES)
-        .enumerate()
-        .map(|(i, p)| parse_party(&mut f, i, p))
-        .collect();
-    f.finish()?;
-    let parties = parties
-        .into_iter()
-        .map(checked)
-        .collect::<AppResult<Vec<_>>>()?;
-    let record = cases::refer(
-        &state.db,
-        &state.settings,
-        &caller,
-        NewCase {
-            court_id: body.court_id,
-            court_case_number: checked(number)?,
-            category: checked(category)?,
-            summary: checked(summary)?,
-            language: checked(language)?,
-            mediation_deadline: body.mediation_deadline,
-            minors_involved: body.flags.minors_involved,
-            violence_reported: body.flags.violence_reported,
-            interpreter_needed: body.flags.interpreter_needed,
-            corruption_or_public_service: body.flags.corruption_or_public_service,
-            parties,
-        },
-    )
-    .await?;
+    let new_case = parse_referral(&body)?;
+    let record = cases::refer(&state.db, &state.settings, &caller, new_case).await?;
     let location = format!("/api/v1/cases/{}", record.case.id);
     Ok(created(location, CaseView::from(record)))
 }
@@ -572,16 +573,26 @@ async fn case_matches(
     ApiPath(id): ApiPath<Uuid>,
     ApiQuery(q): ApiQuery<MatchParams>,
 ) -> AppResult<Json<MatchesView>> {
-    let minutes = q
-        .duration_minutes
-        .unwrap_or(crate::services::assignments::DEFAULT_SESSION_MINUTES);
+    Ok(Json(
+        matches_view(&state, &caller, id, q.duration_minutes).await?,
+    ))
+}
+
+/// The matches of a case for the API and the matches page alike.
+pub async fn matches_view(
+    state: &AppState,
+    caller: &crate::services::auth::Caller,
+    id: Uuid,
+    duration_minutes: Option<i64>,
+) -> AppResult<MatchesView> {
+    let minutes = duration_minutes.unwrap_or(crate::services::assignments::DEFAULT_SESSION_MINUTES);
     if !(15..=480).contains(&minutes) {
         return Err(AppError::field(
             "duration_minutes",
             "must be between 15 and 480",
         ));
     }
-    let record = cases::load_for_court(&state.db, &caller, id).await?;
+    let record = cases::load_for_court(&state.db, caller, id).await?;
     let violence = record.case.violence_reported;
     let result = crate::services::matching::matches(
         &state.db,
@@ -591,11 +602,11 @@ async fn case_matches(
         crate::db::now(),
     )
     .await?;
-    Ok(Json(MatchesView {
+    Ok(MatchesView {
         candidates: result.candidates,
         excluded: result.excluded,
         automatic_assignment_allowed: !violence,
-    }))
+    })
 }
 
 #[derive(Deserialize, ToSchema)]

@@ -29,6 +29,47 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(get_closed_days, put_closed_days))
 }
 
+/// The one check of a new court, for the API and the admin's page.
+pub fn parse_court(body: &CreateCourt) -> crate::error::AppResult<NewCourt> {
+    let mut f = Fields::default();
+    let code = f.check("code", CourtCode::parse(&body.code));
+    let name = f.check("name", parse_name(&body.name, 200));
+    let timezone = f.check("timezone", TimeZoneName::parse(&body.timezone));
+    let default_language = f.check("default_language", parse_language(&body.default_language));
+    f.finish()?;
+    Ok(NewCourt {
+        code: checked(code)?,
+        name: checked(name)?,
+        timezone: checked(timezone)?,
+        default_language: checked(default_language)?,
+    })
+}
+
+/// The one check of a new room, for the API and the admin's page.
+pub fn parse_room(body: &CreateRoom) -> crate::error::AppResult<NewRoom> {
+    let mut f = Fields::default();
+    let name = f.check("name", parse_name(&body.name, 200));
+    if !(1..=500).contains(&body.capacity) {
+        f.push("capacity", "must be between 1 and 500");
+    }
+    f.finish()?;
+    Ok(NewRoom {
+        name: checked(name)?,
+        capacity: body.capacity,
+        step_free: body.step_free,
+    })
+}
+
+/// Most closed days a court may have listed.
+pub const MAX_CLOSED_DAYS: usize = 2000;
+
+pub fn check_closed_days(days: &[chrono::NaiveDate]) -> crate::error::AppResult<()> {
+    if days.len() > MAX_CLOSED_DAYS {
+        return Err(crate::error::AppError::field("days", "at most 2000 days"));
+    }
+    Ok(())
+}
+
 #[derive(Deserialize, Serialize, ToSchema)]
 pub struct ClosedDays {
     /// Dates (`YYYY-MM-DD`) on which the court holds no sessions.
@@ -62,9 +103,7 @@ async fn put_closed_days(
     access: VisibleCourt,
     ApiJson(body): ApiJson<ClosedDays>,
 ) -> AppResult<Json<ClosedDays>> {
-    if body.days.len() > 2000 {
-        return Err(crate::error::AppError::field("days", "at most 2000 days"));
-    }
+    check_closed_days(&body.days)?;
     let days = courts::set_closed_days(
         &state.db,
         &access.caller,
@@ -168,23 +207,7 @@ async fn create_court(
     Admin(caller): Admin,
     ApiJson(body): ApiJson<CreateCourt>,
 ) -> AppResult<impl IntoResponse> {
-    let mut f = Fields::default();
-    let code = f.check("code", CourtCode::parse(&body.code));
-    let name = f.check("name", parse_name(&body.name, 200));
-    let timezone = f.check("timezone", TimeZoneName::parse(&body.timezone));
-    let default_language = f.check("default_language", parse_language(&body.default_language));
-    f.finish()?;
-    let court = courts::create(
-        &state.db,
-        &caller,
-        NewCourt {
-            code: checked(code)?,
-            name: checked(name)?,
-            timezone: checked(timezone)?,
-            default_language: checked(default_language)?,
-        },
-    )
-    .await?;
+    let court = courts::create(&state.db, &caller, parse_court(&body)?).await?;
     let location = format!("/api/v1/courts/{}", court.id);
     Ok(created(location, CourtView::from(court)))
 }
@@ -254,21 +277,11 @@ async fn create_room(
     access: VisibleCourt,
     ApiJson(body): ApiJson<CreateRoom>,
 ) -> AppResult<impl IntoResponse> {
-    let mut f = Fields::default();
-    let name = f.check("name", parse_name(&body.name, 200));
-    if !(1..=500).contains(&body.capacity) {
-        f.push("capacity", "must be between 1 and 500");
-    }
-    f.finish()?;
     let room = courts::create_room(
         &state.db,
         &access.caller,
         access.court.id,
-        NewRoom {
-            name: checked(name)?,
-            capacity: body.capacity,
-            step_free: body.step_free,
-        },
+        parse_room(&body)?,
     )
     .await?;
     let location = format!("/api/v1/courts/{}/rooms/{}", room.court_id, room.id);

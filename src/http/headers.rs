@@ -49,15 +49,3 @@ pub fn secure(router: Router, https: bool) -> Router {
         router
     }
 }
-
-/// `GET /assets/page.css`: the stylesheet of the party page (a file, so
-/// the policy needs no inline styles).
-pub async fn page_css() -> impl axum::response::IntoResponse {
-    (
-        [
-            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
-            (header::CACHE_CONTROL, "public, max-age=3600"),
-        ],
-        include_str!("../../templates/pages/page.css"),
-    )
-}

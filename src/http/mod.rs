@@ -70,7 +70,6 @@ pub fn router(state: AppState) -> Router {
     let app = api_router
         .merge(openapi::docs_router(api))
         .route("/metrics", axum::routing::get(metrics::scrape))
-        .route("/assets/page.css", axum::routing::get(headers::page_css))
         .merge(pages::routes())
         .fallback(|| async { AppError::not_found("route") })
         .method_not_allowed_fallback(|| async {

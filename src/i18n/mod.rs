@@ -5,4 +5,5 @@
 
 pub mod dates;
 pub mod outcomes;
+pub mod reasons;
 pub mod words;

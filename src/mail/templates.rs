@@ -374,6 +374,58 @@ const STAFF_PAGES: [(&str, &str); 5] = [
     ),
 ];
 
+/// The clerk's and the admin's pages, the reports, and their macros.
+pub const NEW_CASE_PAGE: &str = "pages/new_case.html";
+pub const MATCHES_PAGE: &str = "pages/matches.html";
+pub const REPORTS_PAGE: &str = "pages/reports.html";
+pub const ADMIN_COURTS_PAGE: &str = "pages/admin_courts.html";
+pub const ADMIN_COURT_PAGE: &str = "pages/admin_court.html";
+pub const ADMIN_USERS_PAGE: &str = "pages/admin_users.html";
+pub const ADMIN_MEDIATORS_PAGE: &str = "pages/admin_mediators.html";
+pub const ADMIN_OUTBOX_PAGE: &str = "pages/admin_outbox.html";
+const OFFICE_PAGES: [(&str, &str); 10] = [
+    (
+        "pages/macros.html",
+        include_str!("../../templates/pages/macros.html.j2"),
+    ),
+    (
+        "pages/chart.html",
+        include_str!("../../templates/pages/chart.html.j2"),
+    ),
+    (
+        NEW_CASE_PAGE,
+        include_str!("../../templates/pages/new_case.html.j2"),
+    ),
+    (
+        MATCHES_PAGE,
+        include_str!("../../templates/pages/matches.html.j2"),
+    ),
+    (
+        REPORTS_PAGE,
+        include_str!("../../templates/pages/reports.html.j2"),
+    ),
+    (
+        ADMIN_COURTS_PAGE,
+        include_str!("../../templates/pages/admin_courts.html.j2"),
+    ),
+    (
+        ADMIN_COURT_PAGE,
+        include_str!("../../templates/pages/admin_court.html.j2"),
+    ),
+    (
+        ADMIN_USERS_PAGE,
+        include_str!("../../templates/pages/admin_users.html.j2"),
+    ),
+    (
+        ADMIN_MEDIATORS_PAGE,
+        include_str!("../../templates/pages/admin_mediators.html.j2"),
+    ),
+    (
+        ADMIN_OUTBOX_PAGE,
+        include_str!("../../templates/pages/admin_outbox.html.j2"),
+    ),
+];
+
 /// `t("kk", "ru", "en")` in a page: the text in the page's language
 /// (`frame.language`, or `language`).
 fn in_language(state: &minijinja::State, kk: String, ru: String, en: String) -> String {
@@ -407,7 +459,7 @@ fn env() -> AppResult<&'static Environment<'static>> {
         )
         .map_err(|e| e.to_string())?;
         env.add_function("t", in_language);
-        for (name, source) in STAFF_PAGES {
+        for (name, source) in STAFF_PAGES.iter().chain(&OFFICE_PAGES) {
             env.add_template(name, source).map_err(|e| e.to_string())?;
         }
         for (name, source) in MEDIATOR_PAGES {

@@ -503,8 +503,28 @@ pub struct CaseFilter {
     pub court_id: Option<Uuid>,
     pub status: Option<CaseStatus>,
     pub category: Option<CaseCategory>,
-    /// A part of the court case number (bounded by the caller).
+    /// A part of the court case number (bounded by the caller); `%` and
+    /// `_` in it are matched as themselves.
     pub number: Option<String>,
+    /// Only cases still under way whose mediation deadline is on or before
+    /// this day.
+    pub deadline_by: Option<chrono::NaiveDate>,
+}
+
+/// `raw` as a `LIKE` pattern matching it anywhere, with the wildcards and
+/// the escape character in it taken literally (escape character `\`,
+/// named in the statement: SQLite has no default one).
+pub fn contains_pattern(raw: &str) -> sea_orm::sea_query::LikeExpr {
+    let mut escaped = String::with_capacity(raw.len() + 2);
+    escaped.push('%');
+    for c in raw.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            escaped.push('\\');
+        }
+        escaped.push(c);
+    }
+    escaped.push('%');
+    sea_orm::sea_query::LikeExpr::new(escaped).escape('\\')
 }
 
 /// Cases the caller may see, oldest first: all for an admin, their court's
@@ -551,7 +571,12 @@ pub async fn list(
         q = q.filter(Column::Category.eq(category.as_str()));
     }
     if let Some(number) = filter.number.as_deref() {
-        q = q.filter(Column::CourtCaseNumber.contains(number));
+        q = q.filter(Column::CourtCaseNumber.like(contains_pattern(number)));
+    }
+    if let Some(day) = filter.deadline_by {
+        q = q
+            .filter(Column::MediationDeadline.lte(day))
+            .filter(Column::Status.is_in(case::OPEN_BEFORE_OUTCOME.iter().map(|s| s.as_str())));
     }
     let (rows, next) = page::fetch(db, q, Column::Id, page, |r: &Model| r.id).await?;
     Ok((records::all(rows)?, next))

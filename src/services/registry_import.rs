@@ -55,6 +55,30 @@ pub async fn import(
     skip_bad_rows: bool,
     progress: &(dyn Fn(u64, u64) + Send + Sync),
 ) -> AppResult<ImportReport> {
+    run(db, actor, text, skip_bad_rows, progress, Write::Commit).await
+}
+
+/// What an import of `text` would do, written nowhere: every bad row, and
+/// how many of the good ones would be created, updated or left unchanged
+/// (`applied` is false). The same work as [`import`], rolled back.
+pub async fn preview(db: &DatabaseConnection, actor: Actor, text: &str) -> AppResult<ImportReport> {
+    run(db, actor, text, true, &|_, _| {}, Write::RollBack).await
+}
+
+#[derive(PartialEq, Eq)]
+enum Write {
+    Commit,
+    RollBack,
+}
+
+async fn run(
+    db: &DatabaseConnection,
+    actor: Actor,
+    text: &str,
+    skip_bad_rows: bool,
+    progress: &(dyn Fn(u64, u64) + Send + Sync),
+    write: Write,
+) -> AppResult<ImportReport> {
     let (rows, mut errors) = registry_csv::parse(text);
     let courts: HashMap<String, uuid::Uuid> = entity::courts::Entity::find()
         .all(db)
@@ -153,6 +177,10 @@ pub async fn import(
             }
         }
         progress(done as u64 + 1, total);
+    }
+    if write == Write::RollBack {
+        txn.rollback().await?;
+        return Ok(report);
     }
     txn.commit().await?;
     report.applied = true;

@@ -231,3 +231,57 @@ async fn mediator_names(
     }
     Ok(names)
 }
+
+/// The figures of one calendar month.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MonthFigures {
+    pub year: i32,
+    pub month: u32,
+    pub figures: Figures,
+}
+
+/// The calendar months from `first` (its month) to `last` (its month), at
+/// most [`crate::domain::reports::MAX_SPAN_MONTHS`], each a [`Period`].
+pub fn months_between(
+    first: chrono::NaiveDate,
+    last: chrono::NaiveDate,
+) -> AppResult<Vec<(i32, u32, Period)>> {
+    use chrono::{Datelike, Months, NaiveDate};
+    let start = |d: NaiveDate| NaiveDate::from_ymd_opt(d.year(), d.month(), 1);
+    let (Some(mut at), Some(end)) = (start(first), start(last)) else {
+        return Err(AppError::field("from", "is not a date"));
+    };
+    Period::new(at, last).map_err(|(f, m)| AppError::field(f, m))?;
+    let mut out = Vec::new();
+    while at <= end {
+        let next = at
+            .checked_add_months(Months::new(1))
+            .ok_or_else(|| AppError::field("to", "is too far ahead"))?;
+        let period = Period::new(at, next.pred_opt().unwrap_or(at))
+            .map_err(|(f, m)| AppError::field(f, m))?;
+        out.push((at.year(), at.month(), period));
+        at = next;
+    }
+    Ok(out)
+}
+
+/// The summary of each month from `first` to `last`, of `court_id` as in
+/// [`summary`]: the series the report's charts draw.
+pub async fn monthly(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    court_id: Option<Uuid>,
+    first: chrono::NaiveDate,
+    last: chrono::NaiveDate,
+) -> AppResult<Vec<MonthFigures>> {
+    let mut out = Vec::new();
+    for (year, month, period) in months_between(first, last)? {
+        let report = summary(db, caller, court_id, period).await?;
+        out.push(MonthFigures {
+            year,
+            month,
+            figures: report.total,
+        });
+    }
+    Ok(out)
+}

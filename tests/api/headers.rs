@@ -28,7 +28,10 @@ async fn responses(app: &TestApp) -> Vec<(String, reqwest::Response)> {
     add("openapi", app.get("/api/openapi.json", None).await);
     add("docs", app.get("/api/docs/", None).await);
     add("party page", app.get(&page, None).await);
-    add("stylesheet", app.get("/assets/page.css", None).await);
+    add(
+        "stylesheet",
+        app.get(kelisim::http::pages::assets::css_url(), None).await,
+    );
     add("401", app.get("/api/v1/courts", None).await);
     add("404 route", app.get("/no/such/route", None).await);
     add("404 party", app.get("/p/p_not-a-real-token", None).await);
@@ -158,8 +161,22 @@ async fn the_party_page_needs_nothing_inline() {
     for action in html.split("action=\"").skip(1) {
         assert!(action.starts_with("/p/"), "form posts to {action:.20}");
     }
-    let css = app.get("/assets/page.css", None).await;
+    // The bare name leads to the file named by its content, kept a year.
+    let bare = app.get("/assets/page.css", None).await;
+    assert_eq!(bare.status(), StatusCode::TEMPORARY_REDIRECT);
+    let location = bare.headers()["location"]
+        .to_str()
+        .expect("ascii")
+        .to_owned();
+    assert!(location.starts_with("/assets/page.") && location.ends_with(".css"));
+    let css = app.get(&location, None).await;
     assert_eq!(css.status(), StatusCode::OK);
     assert_eq!(css.headers()["content-type"], "text/css; charset=utf-8");
+    assert_eq!(
+        css.headers()["cache-control"],
+        "public, max-age=31536000, immutable"
+    );
     assert!(css.text().await.expect("text").contains("form.inline"));
+    let unknown = app.get("/assets/other.js", None).await;
+    assert_eq!(unknown.status(), StatusCode::NOT_FOUND);
 }

@@ -34,4 +34,6 @@ mod sessions;
 mod smtp_server;
 mod users;
 mod web;
+mod web_admin;
+mod web_clerk;
 mod web_mediator;

@@ -5,9 +5,9 @@ use serde_json::Value;
 
 use crate::common::{TestApp, error_fields, problem, spawn_app};
 
-const HEADER: &str = "registry_number,name,email,kind,certified_until,specialties,languages,court_codes,max_active_cases,timezone,status\n";
+pub(crate) const HEADER: &str = "registry_number,name,email,kind,certified_until,specialties,languages,court_codes,max_active_cases,timezone,status\n";
 
-fn good_file() -> String {
+pub(crate) fn good_file() -> String {
     format!(
         "{HEADER}KZ-A1,Dana Serikova,dana@m.kz,professional,2030-01-31,civil;family,kk;ru,IMP-1,10,Asia/Almaty,active\n\
          KZ-A2,Erlan Ospanov,erlan@m.kz,public,2029-06-30,labour,ru,IMP-1,5,Asia/Almaty,\n\

@@ -17,8 +17,8 @@ use crate::common::{PASSWORD, TestApp, id, spawn_app, spawn_app_with};
 /// A browser without JavaScript: keeps cookies, reads the CSRF token of the
 /// last page.
 pub(crate) struct Browser<'a> {
-    app: &'a TestApp,
-    cookies: BTreeMap<String, String>,
+    pub(crate) app: &'a TestApp,
+    pub(crate) cookies: BTreeMap<String, String>,
     pub(crate) csrf: String,
 }
 
@@ -117,7 +117,7 @@ impl<'a> Browser<'a> {
         .await
     }
 
-    async fn switch_language(&mut self, language: &str, next: &str) -> Page {
+    pub(crate) async fn switch_language(&mut self, language: &str, next: &str) -> Page {
         let csrf = self.csrf.clone();
         self.post(
             "/language",
@@ -164,7 +164,7 @@ pub(crate) fn has_iso_date(text: &str) -> bool {
     })
 }
 
-async fn clerk_email(app: &TestApp, court: Uuid) -> String {
+pub(crate) async fn clerk_email(app: &TestApp, court: Uuid) -> String {
     let email = format!("clerk-{}@court.test", Uuid::new_v4().simple());
     app.create_user_directly(Role::Clerk, &email, Some(court))
         .await;
@@ -188,7 +188,7 @@ async fn the_root_leads_to_login_or_home() {
     assert_eq!(page.status, StatusCode::OK);
     assert!(page.html.contains("<html lang=\"en\">"), "{}", page.html);
     assert!(page.html.contains("<title>Home — Kelisim</title>"));
-    assert!(page.html.contains("As an administrator"));
+    assert!(page.html.contains("The mediator registry"));
     for landmark in ["<header>", "<nav ", "<main id=\"main\">"] {
         assert!(page.html.contains(landmark), "{landmark}");
     }
@@ -434,7 +434,13 @@ async fn the_language_is_remembered_per_user_and_before_login_by_cookie() {
 
 /// Refers a case as `token` with `number`, `category` and a deadline of
 /// 30 December 2026.
-async fn case_in(app: &TestApp, token: &str, court: Uuid, number: &str, category: &str) -> Uuid {
+pub(crate) async fn case_in(
+    app: &TestApp,
+    token: &str,
+    court: Uuid,
+    number: &str,
+    category: &str,
+) -> Uuid {
     let mut body = case_body(court, number);
     body["category"] = json!(category);
     let case: Value = refer(app, token, body).await;

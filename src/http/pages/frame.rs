@@ -1,13 +1,15 @@
-//! The frame every staff page shares: who reads it and in which language,
-//! the CSRF token of its forms, and how a page answers.
+//! What every staff page shares: the reader (who, in which language, with
+//! which CSRF key), the frame the layout shows, and the small answers
+//! (redirect, refused form).
 //!
-//! Rule: the page modules (`clerk`, `mediator`, …) take these from here,
-//! never from `pages` itself, which names them (an import cycle otherwise).
+//! Rule: this module names none of the page modules, so each of them can
+//! use it while `pages` names their routes (no import cycle).
 
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
+use super::assets;
 use super::session::{self, BrowserKey};
 use crate::domain::Language;
 use crate::error::AppResult;
@@ -26,15 +28,17 @@ pub(crate) struct Frame {
     role: &'static str,
     /// The path the language switch returns to.
     here: String,
+    /// The stylesheet's address, named by its content.
+    css: &'static str,
 }
 
 /// The reader of a page: who they are (if signed in), in which language,
 /// and their browser's CSRF key.
 pub(crate) struct Reader {
     pub(crate) caller: Option<Caller>,
-    pub(crate) user_name: String,
+    user_name: String,
     pub(crate) language: Language,
-    pub(crate) key: BrowserKey,
+    key: BrowserKey,
 }
 
 impl Reader {
@@ -64,6 +68,7 @@ impl Reader {
             user_name: self.user_name.clone(),
             role: self.caller.as_ref().map_or("", |c| c.role.as_str()),
             here: here.to_owned(),
+            css: assets::css_url(),
         }
     }
 
@@ -110,6 +115,12 @@ pub(crate) fn csrf_refused(reader: &Reader) -> Response {
     )
     .unwrap_or_else(|_| text.to_owned());
     reader.answer(StatusCode::FORBIDDEN, html)
+}
+
+#[derive(Deserialize)]
+pub(crate) struct CsrfForm {
+    #[serde(default)]
+    pub(crate) csrf: String,
 }
 
 pub(crate) fn words(
