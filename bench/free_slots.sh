@@ -140,14 +140,17 @@ TOKEN="$TOKEN" MEDIATOR="$MEDIATOR" MODE=day FIRST_DAY="$FIRST_DAY" DAYS="$DAYS"
 
 # Ceilings of this machine: no database (/healthz) and one trivial query
 # (/readyz, SELECT 1), same connections as the load run.
+# /api/v1/auth/me is the token check alone (one statement) and a small JSON
+# answer: with /healthz and /readyz it splits a free-slots request's cost.
 baseline() {
-    local out
-    out=$(timeout 30 wrk -t"$WRK_THREADS" -c"$CONNECTIONS" -d5s --latency "$BASE$1")
+    local out auth=()
+    [[ "$1" == /api/* ]] && auth=(-H "authorization: Bearer $TOKEN")
+    out=$(timeout 30 wrk -t"$WRK_THREADS" -c"$CONNECTIONS" -d5s --latency "${auth[@]}" "$BASE$1")
     jq -n --arg path "$1" --arg rps "$(awk '/Requests\/sec/{print $2}' <<<"$out")" \
         --arg p99 "$(awk '$1=="99%"{print $2}' <<<"$out")" '{path: $path, rps: ($rps|tonumber), p99: $p99}' -c
 }
-log "baselines: /healthz and /readyz, $CONNECTIONS connections, 5s each"
-BASELINES=$(jq -s -c . <<<"$(baseline /healthz; baseline /readyz)")
+log "baselines: /healthz, /readyz and /api/v1/auth/me, $CONNECTIONS connections, 5s each"
+BASELINES=$(jq -s -c . <<<"$(baseline /healthz; baseline /readyz; baseline /api/v1/auth/me)")
 echo "$BASELINES" >&2
 
 log "(a) 60-day range, 1 connection, ${LATENCY_SECONDS}s"

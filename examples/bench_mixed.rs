@@ -175,7 +175,7 @@ where
 
 async fn seed(db: &DatabaseConnection, args: &Args) -> anyhow::Result<()> {
     anyhow::ensure!(
-        args.mediators % args.courts == 0,
+        args.mediators.is_multiple_of(args.courts),
         "--mediators must be a multiple of --courts"
     );
     let now = Utc::now();
