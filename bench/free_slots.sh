@@ -15,6 +15,7 @@
 #   PROFILE_ITERATIONS [300]  in-process timing of each database read of a
 #                         free-slots request (bench_seed --profile), 0 skips it
 #   PG_ADMIN_URL [postgres://postgres@127.0.0.1:5432/postgres]
+#   CARGO_TARGET_DIR [target]  where the release binaries are (built)
 #
 # Needs curl, jq and wrk (apt-get install -y wrk). Bounded: every step runs
 # under `timeout`, and the server is stopped (and the PostgreSQL database
@@ -31,6 +32,7 @@ WRK_THREADS=${WRK_THREADS:-1}
 PROFILE_ITERATIONS=${PROFILE_ITERATIONS:-300}
 PG_ADMIN_URL=${PG_ADMIN_URL:-postgres://postgres@127.0.0.1:5432/postgres}
 BASE="http://127.0.0.1:$PORT"
+TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
 
 for tool in curl jq wrk; do
     command -v "$tool" >/dev/null || { echo "free_slots.sh: $tool is not installed" >&2; exit 1; }
@@ -73,7 +75,7 @@ esac
 
 log "seeding $BACKEND"
 # Seeding, then (before the server starts) the in-process timings.
-SEED=$(timeout 600 "$ROOT/target/release/examples/bench_seed" --database-url "$DATABASE_URL" \
+SEED=$(timeout 600 "$TARGET/release/examples/bench_seed" --database-url "$DATABASE_URL" \
     --profile "$PROFILE_ITERATIONS")
 jq -c 'del(.profile)' <<<"$SEED" >&2
 PROFILE=$(jq -c '.profile // {}' <<<"$SEED")
@@ -91,7 +93,7 @@ log "starting the server on $BASE"
     cd "$WORK"
     KELISIM_DATABASE_URL="$DATABASE_URL" KELISIM_BIND="127.0.0.1:$PORT" KELISIM_LOG=warn \
         KELISIM_LOGIN_MAX_FAILURES=1000 KELISIM_MAIL_SPOOL_DIR="$WORK/mail" \
-        exec "$ROOT/target/release/kelisim" serve
+        exec "$TARGET/release/kelisim" serve
 ) >"$WORK/server.log" 2>&1 &
 SERVER_PID=$!
 for _ in $(seq 100); do
@@ -138,14 +140,17 @@ TOKEN="$TOKEN" MEDIATOR="$MEDIATOR" MODE=day FIRST_DAY="$FIRST_DAY" DAYS="$DAYS"
 
 # Ceilings of this machine: no database (/healthz) and one trivial query
 # (/readyz, SELECT 1), same connections as the load run.
+# /api/v1/auth/me is the token check alone (one statement) and a small JSON
+# answer: with /healthz and /readyz it splits a free-slots request's cost.
 baseline() {
-    local out
-    out=$(timeout 30 wrk -t"$WRK_THREADS" -c"$CONNECTIONS" -d5s --latency "$BASE$1")
+    local out auth=()
+    [[ "$1" == /api/* ]] && auth=(-H "authorization: Bearer $TOKEN")
+    out=$(timeout 30 wrk -t"$WRK_THREADS" -c"$CONNECTIONS" -d5s --latency "${auth[@]}" "$BASE$1")
     jq -n --arg path "$1" --arg rps "$(awk '/Requests\/sec/{print $2}' <<<"$out")" \
         --arg p99 "$(awk '$1=="99%"{print $2}' <<<"$out")" '{path: $path, rps: ($rps|tonumber), p99: $p99}' -c
 }
-log "baselines: /healthz and /readyz, $CONNECTIONS connections, 5s each"
-BASELINES=$(jq -s -c . <<<"$(baseline /healthz; baseline /readyz)")
+log "baselines: /healthz, /readyz and /api/v1/auth/me, $CONNECTIONS connections, 5s each"
+BASELINES=$(jq -s -c . <<<"$(baseline /healthz; baseline /readyz; baseline /api/v1/auth/me)")
 echo "$BASELINES" >&2
 
 log "(a) 60-day range, 1 connection, ${LATENCY_SECONDS}s"
@@ -164,6 +169,7 @@ jq -n --arg backend "$BACKEND" --argjson a "$R60" --argjson b "$R1" --argjson c 
     --argjson p "$PROFILE" --argjson base "$BASELINES" --arg commit "$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)" '
   {backend: $backend, commit: $commit, range60_c1: $a, day_c1: $b, day_load: $c, baselines: $base,
    in_process_median_us: ($p | del(.iterations) | map_values(.median_us)),
+   day_load_vs_healthz: ((($c.rps / ($base | map(select(.path == "/healthz"))[0].rps)) * 100 | round) / 100),
    targets: {
      range60_median_under_5ms: ($a.p50_ms < 5),
      load_at_least_3800_rps: ($c.rps >= 3800),

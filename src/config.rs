@@ -90,8 +90,10 @@ pub struct Settings {
     pub reminder_cron: String,
     /// How many hours before a session reminders go, e.g. `[48, 2]`.
     pub reminder_hours: Vec<u32>,
-    /// How long an instance remembers a successful token check (0: never).
-    /// A token revoked on another instance works here for at most this long.
+    /// How long an instance remembers a successful token check (0: never,
+    /// the default). A token revoked on another instance, or by another
+    /// process such as the command line, works here for at most this long, so
+    /// it is off unless a single instance is the only thing that revokes.
     pub auth_cache_seconds: u64,
     /// When mediation deadlines are checked (warn the clerk 5 days ahead,
     /// expire cases past their deadline).
@@ -160,7 +162,7 @@ impl Default for Settings {
             calendar_refresh_cron: "0 */30 * * * *".into(),
             certification_cron: "0 0 1 * * *".into(),
             deadline_watch_cron: "0 15 * * * *".into(),
-            auth_cache_seconds: 2,
+            auth_cache_seconds: 0,
             reminder_cron: "0 */5 * * * *".into(),
             reminder_hours: vec![48, 2],
             metrics_token: None,

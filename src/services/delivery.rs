@@ -22,6 +22,18 @@
 //!   straight to `failed`, where an admin can retry them.
 //! - The worker polls every second and keeps going without waiting while
 //!   rounds come back full, so a backlog drains at full speed.
+//! - On shutdown the round in progress hands nothing more to the transport:
+//!   sends in flight finish and are recorded, the rest of the claim is given
+//!   back at once (see [`deliver_round_until`]).
+//!
+//! What is guaranteed, and the one window left: a message is never lost (it
+//! stays `pending` or `sending` until a `sent` is recorded) and is sent again
+//! only when its sender died, or gave up waiting, *after* handing it to the
+//! SMTP server and *before* recording `sent`. A claim whose message was never
+//! handed over is simply sent once, after its lease. The window is one SMTP
+//! transaction's final reply plus one UPDATE (milliseconds); closing it fully
+//! would need the server to deduplicate, which SMTP cannot ask for. A repeat
+//! carries the same `Message-ID`, so mail clients show it once.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -114,6 +126,20 @@ pub async fn deliver_round(
     settings: &Settings,
     transport: &Transport,
 ) -> anyhow::Result<Round> {
+    deliver_round_until(db, settings, transport, None).await
+}
+
+/// [`deliver_round`], stopping early when `stop` turns true: the sends
+/// already handed to the transport finish and are recorded, and every claimed
+/// message not yet handed over is given back (`pending`, no lease, no attempt
+/// counted), so that another instance sends it at once rather than after the
+/// lease.
+pub async fn deliver_round_until(
+    db: &DatabaseConnection,
+    settings: &Settings,
+    transport: &Transport,
+    stop: Option<tokio::sync::watch::Receiver<bool>>,
+) -> anyhow::Result<Round> {
     let at = now();
     let lease = chrono::Duration::seconds(
         i64::try_from(Ord::max(settings.delivery_lease_seconds, 2)).unwrap_or(60),
@@ -140,9 +166,19 @@ pub async fn deliver_round(
     for _ in 0..CONCURRENCY.min(count) {
         let queue = queue.clone();
         let sender = sender.clone();
+        let stop = stop.clone();
         workers.spawn(async move {
             let mut sent = 0;
             loop {
+                if stop.as_ref().is_some_and(|s| *s.borrow()) {
+                    let left: Vec<Model> = queue.lock().map(|mut q| q.by_ref().collect()).unwrap_or_default();
+                    if !left.is_empty()
+                        && let Err(e) = sender.release_all(&left, lease_until).await
+                    {
+                        tracing::warn!(error = %e, "giving back claimed messages failed; they go out after their lease");
+                    }
+                    break;
+                }
                 let next = queue.lock().map(|mut q| q.next()).unwrap_or(None);
                 let Some(msg) = next else { break };
                 match sender.deliver(msg, lease_until).await {
@@ -369,6 +405,31 @@ impl Sender {
     }
 }
 
+impl Sender {
+    /// Gives claimed messages back in one statement, without an attempt.
+    async fn release_all(&self, msgs: &[Model], lease_until: DateTime<Utc>) -> Result<(), DbErr> {
+        let released = Entity::update_many()
+            .col_expr(
+                Column::Status,
+                Expr::value(DeliveryStatus::Pending.as_str()),
+            )
+            .col_expr(
+                Column::LeaseUntil,
+                Expr::value(Option::<DateTime<Utc>>::None),
+            )
+            .filter(Column::Id.is_in(msgs.iter().map(|m| m.id)))
+            .filter(Column::Status.eq(DeliveryStatus::Sending.as_str()))
+            .filter(Column::LeaseUntil.eq(lease_until))
+            .exec(&self.db)
+            .await?;
+        tracing::info!(
+            released = released.rows_affected,
+            "claimed messages given back at shutdown"
+        );
+        Ok(())
+    }
+}
+
 /// The message is still claimed by this round (its lease is our token).
 fn ours(id: uuid::Uuid, lease_until: DateTime<Utc>) -> Condition {
     Condition::all()
@@ -409,7 +470,7 @@ pub async fn run(
             _ = stop.changed() => break,
         }
         loop {
-            match deliver_round(&db, &settings, &transport).await {
+            match deliver_round_until(&db, &settings, &transport, Some(stop.clone())).await {
                 Ok(round) if round.claimed as u64 == BATCH && !*stop.borrow() => {}
                 Ok(_) => break,
                 Err(e) => {

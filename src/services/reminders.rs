@@ -17,7 +17,7 @@ use crate::config::Settings;
 use crate::db::{begin_write, new_id, now};
 use crate::domain::EmailAddress;
 use crate::domain::session::{SessionStatus, due_reminder};
-use crate::error::AppResult;
+use crate::error::{AppResult, unique_violation};
 use crate::mail::templates::SessionReminder;
 use crate::services::records::Session;
 
@@ -71,7 +71,7 @@ pub async fn send_due(
                 continue;
             };
             let txn = begin_write(db).await?;
-            entity::reminders_sent::ActiveModel {
+            let recorded = entity::reminders_sent::ActiveModel {
                 id: Set(new_id()),
                 invitation_id: Set(r.invitation.id),
                 kind: Set(kind.clone()),
@@ -79,7 +79,17 @@ pub async fn send_due(
                 sent_at: Set(now()),
             }
             .insert(&txn)
-            .await?;
+            .await;
+            match recorded {
+                Ok(_) => {}
+                // Another run recorded it first (the unique index is the last
+                // word, whatever the leases did): it has its email; go on.
+                Err(e) if unique_violation(&e) => {
+                    txn.rollback().await?;
+                    continue;
+                }
+                Err(e) => return Err(e.into()),
+            }
             emails::send_session_reminder(
                 &txn,
                 settings,

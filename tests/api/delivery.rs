@@ -505,3 +505,56 @@ async fn a_permanent_refusal_ends_failed_is_listed_for_admins_and_sent_after_a_r
     assert_eq!(audited[0].from_state.as_deref(), Some("failed"));
     assert_eq!(audited[0].to_state.as_deref(), Some("pending"));
 }
+
+#[tokio::test]
+async fn sigterm_during_a_delivery_round_finishes_the_sends_in_flight_and_gives_the_rest_back() {
+    let dir = tempfile::tempdir().expect("dir");
+    let database = TestDatabase::create(dir.path()).await;
+    let settings = Settings {
+        database_url: database.url.clone(),
+        database_max_connections: 2,
+        ..Settings::default()
+    };
+    let db = kelisim::db::connect(&settings).await.expect("connect");
+    kelisim::migrate(&db).await.expect("migrate");
+    // A slow server: each message takes 300 ms, so when SIGTERM comes most
+    // of the round's claim has not been handed over yet.
+    let mut smtp = SmtpServer::start_with(
+        &dir.path().join("smtp"),
+        SmtpOptions {
+            delay_ms: 300,
+            ..SmtpOptions::default()
+        },
+    );
+    let n = delivery::BATCH as usize;
+    enqueue_n(&db, &settings, n).await;
+
+    let mut first = serve(dir.path(), &database.url, &smtp.url(), "first.log");
+    smtp.wait_for_count(4, Duration::from_secs(30)).await;
+    let asked = Instant::now();
+    first.send_sigterm();
+    let status = first.wait_for_exit(Duration::from_secs(10)).await;
+    assert!(status.success(), "exit status {status:?}");
+    assert!(asked.elapsed() < Duration::from_secs(3), "left promptly");
+
+    // Whatever reached the server is recorded sent; nothing stays claimed
+    // (no lease to wait for); the rest is pending with no attempt counted.
+    let after = rows(&db).await;
+    let sent = after.iter().filter(|m| m.status == "sent").count();
+    assert_eq!(sent, smtp.count(), "each accepted message recorded sent");
+    assert!(sent < n, "SIGTERM came mid-round");
+    for m in after.iter().filter(|m| m.status != "sent") {
+        assert_eq!(m.status, "pending", "{m:?}");
+        assert!(m.lease_until.is_none() && m.attempts == 0, "{m:?}");
+    }
+
+    // The next instance sends the rest at once, each message once.
+    smtp.stop();
+    smtp.start_again(SmtpOptions::default());
+    let _second = serve(dir.path(), &database.url, &smtp.url(), "second.log");
+    smtp.wait_for_count(n, Duration::from_secs(10)).await;
+    wait_until_delivered(&db, &smtp, n).await;
+    let outbox = assert_all_sent_once(&db, n).await;
+    assert_each_arrived_once(&smtp, &outbox);
+    db.close().await.ok();
+}

@@ -255,3 +255,46 @@ async fn the_refresh_job_follows_the_calendar_and_keeps_the_last_good_blocks_whe
             .is_some_and(|e| !e.is_empty())
     );
 }
+
+#[tokio::test]
+async fn a_jobs_tick_is_run_once_even_after_its_lease_was_given_back() {
+    use kelisim::services::leases::{try_lock_tick, unlock};
+    let app = spawn_app().await;
+    let tick = chrono::Utc::now() - chrono::Duration::milliseconds(300);
+    let lease = chrono::Duration::minutes(5);
+    assert!(
+        try_lock_tick(&app.db, "tick", "a", tick, lease)
+            .await
+            .expect("lock")
+    );
+    assert!(
+        !try_lock_tick(&app.db, "tick", "b", tick, lease)
+            .await
+            .expect("lock")
+    );
+    unlock(&app.db, "tick", "a").await.expect("unlock");
+    // A late instance firing for the same tick finds it taken.
+    assert!(
+        !try_lock_tick(&app.db, "tick", "b", tick, lease)
+            .await
+            .expect("lock")
+    );
+    // The next tick is free, and only once.
+    let next = tick + chrono::Duration::seconds(1);
+    assert!(
+        try_lock_tick(&app.db, "tick", "b", next, lease)
+            .await
+            .expect("lock")
+    );
+    unlock(&app.db, "tick", "b").await.expect("unlock");
+    assert!(
+        !try_lock_tick(&app.db, "tick", "c", next, lease)
+            .await
+            .expect("lock")
+    );
+    assert!(
+        !try_lock_tick(&app.db, "tick", "c", tick, lease)
+            .await
+            .expect("an older tick")
+    );
+}
