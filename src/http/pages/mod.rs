@@ -18,18 +18,16 @@ use axum::Form;
 use axum::Router;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::Response;
 use axum::routing::{get, post};
 use serde::{Deserialize, Serialize};
 
-pub(crate) use self::frame::{
-    CsrfForm, Reader, anonymous_language, csrf_refused, private, see_other, v, words,
-};
+pub(crate) use self::frame::{CsrfForm, Reader, csrf_refused, see_other, v, words};
 use super::client::ClientAddress;
 use crate::domain::{Language, Role};
 use crate::error::{AppError, AppResult};
 use crate::mail::templates;
-use crate::services::auth::{self as auth_service, Caller};
+use crate::services::auth as auth_service;
 use crate::services::users;
 use crate::state::AppState;
 
