@@ -8,7 +8,8 @@
 #
 # Environment (defaults in brackets):
 #   SKIP_BUILD=1          do not run cargo build
-#   CARGO_TARGET_DIR [target]  where the release binaries are
+#   CARGO_TARGET_DIR [target]  where the binaries are
+#   PROFILE [release]     which build to run (`debug` for a quick look only)
 #   PORT [18182]          port the server listens on (127.0.0.1)
 #   CASES [20000]         cases of the clerk's court
 #   LOAD_SECONDS [15]     length of the load run
@@ -27,6 +28,7 @@ LOAD_SECONDS=${LOAD_SECONDS:-15}
 CONNECTIONS=${CONNECTIONS:-8}
 PG_ADMIN_URL=${PG_ADMIN_URL:-postgres://postgres@127.0.0.1:5432/postgres}
 TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
+PROFILE=${PROFILE:-release}
 BASE="http://127.0.0.1:$PORT"
 
 for tool in curl jq wrk; do
@@ -69,14 +71,14 @@ case "$BACKEND" in
 esac
 
 log "seeding $BACKEND with $CASES cases"
-timeout 900 "$TARGET/release/examples/case_list_seed" --database-url "$DATABASE_URL" --cases "$CASES" >&2
+timeout 900 "$TARGET/$PROFILE/examples/case_list_seed" --database-url "$DATABASE_URL" --cases "$CASES" >&2
 
 log "starting the server on $BASE"
 (
     cd "$WORK"
     KELISIM_DATABASE_URL="$DATABASE_URL" KELISIM_BIND="127.0.0.1:$PORT" KELISIM_LOG=warn \
         KELISIM_LOGIN_MAX_FAILURES=1000 KELISIM_MAIL_SPOOL_DIR="$WORK/mail" \
-        exec "$TARGET/release/kelisim" serve
+        exec "$TARGET/$PROFILE/kelisim" serve
 ) >"$WORK/server.log" 2>&1 &
 SERVER_PID=$!
 for _ in $(seq 100); do
@@ -120,7 +122,7 @@ if grep -qiE 'error|panic' "$WORK/server.log"; then
     log "server log (errors)"; grep -iE 'error|panic' "$WORK/server.log" | head -20 >&2
 fi
 
-jq -n --arg backend "$BACKEND" --argjson r "$RESULT" --argjson max "$MAX_BYTES" --argjson cases "$CASES" \
+jq -n --arg backend "$BACKEND" --arg profile "$PROFILE" --argjson r "$RESULT" --argjson max "$MAX_BYTES" --argjson cases "$CASES" \
     --arg commit "$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)" '
-  {backend: $backend, commit: $commit, cases: $cases, load: $r, largest_page_bytes: $max,
+  {backend: $backend, profile: $profile, commit: $commit, cases: $cases, load: $r, largest_page_bytes: $max,
    targets: {p99_under_20ms: ($r.p99_ms < 20), pages_under_150kb: ($max < 153600), no_errors: ($r.errors == 0)}}'
