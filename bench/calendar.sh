@@ -136,6 +136,10 @@ GZIP_BYTES=$(curl -fsS -H "cookie: $COOKIE" -H 'accept-encoding: gzip' "$URL" | 
 SHOWN=$(curl -fsS -H "cookie: $COOKIE" "$URL" | grep -o 'class="session"' | wc -l)
 echo "month page: $BYTES bytes ($GZIP_BYTES as sent with gzip), $SHOWN session entries shown" >&2
 
+if [[ -n "${SINGLE:-}" ]]; then
+    log "one connection, 5s"
+    timeout 40 wrk -t1 -c1 -d5s --latency -H "cookie: $COOKIE" "$URL" | grep -E "50%|99%|Requests/sec" >&2
+fi
 log "warm-up"
 timeout 30 wrk -t1 -c"$CONNECTIONS" -d2s -H "cookie: $COOKIE" "$URL" >/dev/null
 log "GET /calendar?view=month, $CONNECTIONS connections, ${LOAD_SECONDS}s"
