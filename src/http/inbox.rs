@@ -141,6 +141,7 @@ fn render(view: &CounterView, action: &str, decision: &str, message: &str) -> Ap
     templates::render_page(
         templates::COUNTER_PAGE,
         minijinja::context! {
+            css => super::pages::assets::css_url(),
             language => view.language.as_str(),
             court_case_number => view.court_case_number.clone(),
             party_name => view.party_name.clone(),

@@ -109,6 +109,7 @@ async fn party_page(
     let html = templates::render_page(
         templates::PARTY_PAGE,
         minijinja::context! {
+            css => super::pages::assets::css_url(),
             language => party.language.as_str(),
             name => party.name,
             court_name => view.court_name,

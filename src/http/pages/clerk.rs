@@ -23,9 +23,9 @@ use uuid::Uuid;
 use super::forms::FormErrors;
 use super::frame::{Reader, csrf_refused, see_other, v, words};
 use super::session;
-use crate::domain::Language;
 use crate::domain::case::{CaseCategory, CaseStatus, OPEN_BEFORE_OUTCOME, PartyRole};
 use crate::domain::outcome::{OutcomeStatus, RegistrationDecision};
+use crate::domain::{Language, TimeZoneName};
 use crate::error::{AppError, AppResult};
 use crate::http::cases::{CaseFlags, MAX_PARTIES, PartyInput, ReferCase};
 use crate::i18n::{self, dates};
@@ -125,6 +125,16 @@ pub struct CaseQuery {
     cursor: Option<String>,
 }
 
+/// The date on the clock of `zone` now.
+fn today_in(zone: chrono_tz::Tz) -> NaiveDate {
+    date_at(crate::db::now(), zone)
+}
+
+/// The date on the clock of `zone` at `instant`.
+fn date_at(instant: chrono::DateTime<chrono::Utc>, zone: chrono_tz::Tz) -> NaiveDate {
+    instant.with_timezone(&zone).date_naive()
+}
+
 /// How near a deadline is, in words, for a case still under way.
 fn deadline_warning(
     lang: Language,
@@ -176,7 +186,9 @@ pub(crate) async fn home(
         ));
     }
     let soon = blank_is_none(q.soon.as_deref()).is_some();
-    let today = crate::db::now().date_naive();
+    // Deadlines are court days: "today" is the day on the national clock,
+    // not in UTC (from 19:00 UTC it is already tomorrow in Kazakhstan).
+    let today = today_in(TimeZoneName::FALLBACK);
     let page = PageRequest::parse(Some(CASES_PER_PAGE), q.cursor.as_deref())?;
     let (items, next) = cases::list(
         &state.db,
@@ -799,7 +811,7 @@ async fn render_case(
         })
     });
     let c = &record.case;
-    let today = crate::db::now().date_naive();
+    let today = today_in(court_tz);
     let error = |name: &str| errors.fields.get(name).cloned().unwrap_or_default();
     let html = templates::render_page(
         templates::CASE_PAGE,
@@ -953,4 +965,27 @@ async fn agreement(
     }
     super::frame::private(&mut response);
     Ok(response)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn a_deadline_day_is_counted_on_the_courts_clock_not_in_utc() {
+        // 20:00 UTC on 30 November is 01:00 on 1 December in Kazakhstan.
+        let evening = chrono::Utc
+            .with_ymd_and_hms(2026, 11, 30, 20, 0, 0)
+            .single()
+            .expect("a valid instant");
+        let today = date_at(evening, TimeZoneName::FALLBACK);
+        assert_eq!(today, NaiveDate::from_ymd_opt(2026, 12, 1).expect("date"));
+        // A deadline of 1 December therefore ends today, not tomorrow.
+        let deadline = NaiveDate::from_ymd_opt(2026, 12, 1).expect("date");
+        assert_eq!(
+            deadline_warning(Language::En, CaseStatus::Referred, deadline, today),
+            "ends today"
+        );
+    }
 }
