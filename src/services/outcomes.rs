@@ -214,13 +214,25 @@ async fn audit_read<C: ConnectionTrait>(
     version: &entity::outcomes::Model,
     format: &'static str,
 ) -> AppResult<()> {
+    audit_read_of(db, actor, case, version.id, version.version, format).await
+}
+
+/// A read of the terms of version `number` (row `id`) of `case`'s outcome.
+async fn audit_read_of<C: ConnectionTrait>(
+    db: &C,
+    actor: Actor,
+    case: &Case,
+    id: Uuid,
+    number: i32,
+    format: &'static str,
+) -> AppResult<()> {
     audit::record(
         db,
         Entry {
             case_id: Some(case.id),
-            ..Entry::new(actor, "outcome.read", "outcome", version.id)
+            ..Entry::new(actor, "outcome.read", "outcome", id)
                 .court(Some(case.court_id))
-                .details(serde_json::json!({ "version": version.version, "format": format }))
+                .details(serde_json::json!({ "version": number, "format": format }))
         },
     )
     .await
@@ -706,6 +718,9 @@ pub async fn record(
         })),
     )
     .await?;
+    // The answer carries the terms back to the mediator: a read, audited
+    // like every other, in the transaction that wrote them.
+    audit_read_of(&txn, Actor::User(caller.user_id), case, id, version, "json").await?;
     txn.commit().await?;
     let (record, _) = cases::load_visible(db, caller, case_id).await?;
     let rows = versions_of(db, case_id).await?;
@@ -808,6 +823,8 @@ pub async fn submit(
         )
         .await?;
     }
+    // The answer carries the terms back to the mediator: audited as a read.
+    audit_read(&txn, Actor::User(caller.user_id), case, row, "json").await?;
     txn.commit().await?;
     let rows = versions_of(db, case_id).await?;
     let all: Vec<&entity::outcomes::Model> = rows.iter().collect();

@@ -658,12 +658,14 @@ async fn a_settlement_is_registered_after_submission_and_only_those_allowed_read
     let party_page = link_of(&app, s.case, &s.claimant_email).await;
     let mut reads = 0;
 
-    // Recorded, then corrected before submission: the same version.
+    // Recorded, then corrected before submission: the same version. Each
+    // answer carries the terms back to the mediator, so each is a read.
     let first = json_of(
         post_outcome(&app, &s, settlement(&s, due, "")).await,
         StatusCode::CREATED,
     )
     .await;
+    reads += 1;
     let o = json_of(
         post_outcome(
             &app,
@@ -674,6 +676,12 @@ async fn a_settlement_is_registered_after_submission_and_only_those_allowed_read
         StatusCode::OK,
     )
     .await;
+    reads += 1;
+    assert_eq!(
+        audit_rows(&app, s.case, "outcome.read").await.len(),
+        reads,
+        "recording and correcting answer with the terms: both audited as reads"
+    );
     assert_eq!(
         (o["version"].clone(), o["status"].clone()),
         (json!(1), json!("draft"))
@@ -759,6 +767,7 @@ async fn a_settlement_is_registered_after_submission_and_only_those_allowed_read
         StatusCode::OK,
     )
     .await;
+    reads += 1;
     assert_eq!(
         (o["status"].clone(), o["case_status"].clone()),
         (json!("submitted"), json!("submitted_to_court"))
@@ -909,7 +918,12 @@ async fn a_settlement_is_registered_after_submission_and_only_those_allowed_read
         .collect();
     assert_eq!(
         formats,
-        ["json", "pdf", "html", "json", "json", "pdf", "json", "pdf"]
+        [
+            "json", "json", // recorded and corrected: the answers
+            "json", "pdf", "html", // the mediator reads it
+            "json", // submitted: the answer
+            "json", "json", "pdf", "json", "pdf", // after submission, as above
+        ]
     );
 
     // The emails arrive: clerks on submission, the mediator and the parties
