@@ -26,6 +26,7 @@ use tokio_rustls::TlsConnector;
 use tokio_rustls::rustls::{self, ClientConfig, RootCertStore};
 
 use crate::domain::imip::MailboxUrl;
+use crate::mail::inbound;
 use crate::services::inbox::{self, Handled};
 use crate::state::AppState;
 
@@ -183,10 +184,14 @@ where
         .collect();
     uids.sort_unstable();
     uids.truncate(MAX_PER_ROUND);
+    // At most one byte more than a message may have: a larger message is
+    // never downloaded whole, and what arrived is too long to be read, so
+    // it is kept aside (unreadable, with its start) for an admin.
+    let query = format!("BODY.PEEK[]<0.{}>", inbound::MAX_MESSAGE_BYTES + 1);
     for uid in uids {
         let raw = {
             let fetches: Vec<_> = session
-                .uid_fetch(uid.to_string(), "BODY.PEEK[]")
+                .uid_fetch(uid.to_string(), &query)
                 .await
                 .context("fetching a message")?
                 .try_collect()

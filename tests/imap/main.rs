@@ -664,3 +664,40 @@ async fn free_text_from_a_party_reaches_the_mediator_and_from_a_stranger_is_kept
     );
     assert!(w.mailbox.dir().exists());
 }
+
+#[tokio::test]
+#[ignore = "needs Dovecot: cargo test --test imap -- --ignored"]
+async fn a_message_too_large_to_read_is_kept_aside_for_an_admin_with_only_its_start() {
+    let w = World::new("IM6").await;
+    // A reply of 3 MiB (the limit is 2 MiB): a party's attachment, say.
+    let mut big = fixture(
+        "free_text.eml",
+        &[
+            ("FROM", w.party_email(1)),
+            ("FROM_NAME", "Serik".to_owned()),
+            ("SUBJECT", "Re: Documents".to_owned()),
+            ("ORGANIZER", REPLY_ADDRESS.to_owned()),
+            ("MESSAGE_ID", format!("{}@mail.example.kz", Uuid::new_v4())),
+        ],
+    );
+    while big.len() < 3 * 1024 * 1024 {
+        big.extend_from_slice(&[b'x'; 76]);
+        big.extend_from_slice(b"\r\n");
+    }
+    w.mailbox.append(&big).await;
+    w.wait_for_rows(1).await;
+
+    let aside = w.inbox("set_aside").await;
+    assert_eq!(aside.len(), 1, "{aside:?}");
+    assert_eq!(aside[0]["reason"], "unreadable");
+    // What an admin sees is its start, not megabytes.
+    let body = aside[0]["body"].as_str().unwrap_or_default();
+    assert!(body.len() < 100_000, "kept {} bytes", body.len());
+    assert!(
+        w.mails_with_subject("Re: Documents").is_empty(),
+        "not forwarded"
+    );
+    // Marked done: later rounds leave it alone.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(w.inbox_rows().await, 1);
+}
