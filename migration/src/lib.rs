@@ -20,6 +20,7 @@ mod m20261130_000301_login_throttle;
 mod m20261130_000401_report_indexes;
 mod m20261201_000100_case_facts;
 mod m20261201_000200_inbox;
+mod m20261201_000600_matching_indexes;
 
 /// Runs the Kelisim migrations (`Migrator::up(&db, None)`).
 pub struct Migrator;
@@ -39,6 +40,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000401_report_indexes::Migration),
             Box::new(m20261201_000100_case_facts::Migration),
             Box::new(m20261201_000200_inbox::Migration),
+            Box::new(m20261201_000600_matching_indexes::Migration),
         ]
     }
 }

@@ -7,7 +7,7 @@
 
 use std::collections::HashMap;
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, JoinType, QueryFilter, QuerySelect, RelationTrait,
 };
@@ -78,29 +78,41 @@ async fn registry<C: ConnectionTrait>(
     only: Option<Uuid>,
     now: DateTime<Utc>,
 ) -> AppResult<Vec<MediatorFacts>> {
-    let mut q = entity::mediators::Entity::find();
-    if let Some(id) = only {
-        q = q.filter(entity::mediators::Column::Id.eq(id));
-    }
-    let rows = q.all(db).await?;
+    // Only the columns the rules and the answer read.
+    type MediatorRow = (Uuid, String, String, String, String, NaiveDate, i32);
+    let rows: Vec<MediatorRow> = {
+        use entity::mediators::{Column, Entity};
+        let mut q = Entity::find().select_only().columns([
+            Column::Id,
+            Column::Name,
+            Column::Email,
+            Column::RegistryNumber,
+            Column::Status,
+            Column::CertifiedUntil,
+            Column::MaxActiveCases,
+        ]);
+        if let Some(id) = only {
+            q = q.filter(Column::Id.eq(id));
+        }
+        q.into_tuple().all(db).await?
+    };
     let mut lists: HashMap<Uuid, MediatorFacts> = HashMap::with_capacity(rows.len());
-    for m in rows {
+    for (id, name, email, registry_number, status, certified_until, max_active_cases) in rows {
         lists.insert(
-            m.id,
+            id,
             MediatorFacts {
-                id: m.id,
-                name: m.name,
-                email: m.email,
-                registry_number: m.registry_number,
-                status: m
-                    .status
+                id,
+                name,
+                email,
+                registry_number,
+                status: status
                     .parse()
                     .map_err(internal("reading a mediator status"))?,
-                certified_until: m.certified_until,
+                certified_until,
                 specialties: Vec::new(),
                 languages: Vec::new(),
                 court_ids: Vec::new(),
-                max_active_cases: m.max_active_cases,
+                max_active_cases,
                 active_cases: 0,
                 assignments_last_90_days: 0,
                 conflicts: Vec::new(),
@@ -151,34 +163,49 @@ async fn registry<C: ConnectionTrait>(
             }
         }
     }
-    // Caseload and rotation: assignments not declined, with their case's status.
-    let assignments: Vec<(Uuid, DateTime<Utc>, String)> = {
+    // Caseload and rotation, counted by the database: holding assignments
+    // (not declined or withdrawn) whose case is still with its mediator, and
+    // those proposed within the rotation window.
+    let holding = AssignmentStatus::HOLDING.map(AssignmentStatus::as_str);
+    let active: Vec<(Uuid, i64)> = {
         use entity::assignments::{Column, Entity, Relation};
         let mut q = Entity::find()
             .select_only()
             .column(Column::MediatorId)
-            .column(Column::ProposedAt)
-            .column(entity::cases::Column::Status)
+            .column_as(Column::MediatorId.count(), "n")
             .join(JoinType::InnerJoin, Relation::Case.def())
-            .filter(Column::Status.is_in(AssignmentStatus::HOLDING.map(AssignmentStatus::as_str)));
+            .filter(Column::Status.is_in(holding))
+            .filter(
+                entity::cases::Column::Status.is_in(ACTIVE_FOR_MEDIATOR.iter().map(|s| s.as_str())),
+            )
+            .group_by(Column::MediatorId);
         if let Some(id) = only {
             q = q.filter(Column::MediatorId.eq(id));
         }
         q.into_tuple().all(db).await?
     };
-    let since = now - ROTATION_WINDOW;
-    for (id, proposed_at, case_status) in assignments {
-        let Some(m) = lists.get_mut(&id) else {
-            continue;
-        };
-        let active = case_status
-            .parse()
-            .is_ok_and(|s| ACTIVE_FOR_MEDIATOR.contains(&s));
-        if active {
-            m.active_cases += 1;
+    for (id, n) in active {
+        if let Some(m) = lists.get_mut(&id) {
+            m.active_cases = i32::try_from(n).unwrap_or(i32::MAX);
         }
-        if proposed_at >= since {
-            m.assignments_last_90_days += 1;
+    }
+    let recent: Vec<(Uuid, i64)> = {
+        use entity::assignments::{Column, Entity};
+        let mut q = Entity::find()
+            .select_only()
+            .column(Column::MediatorId)
+            .column_as(Column::MediatorId.count(), "n")
+            .filter(Column::Status.is_in(holding))
+            .filter(Column::ProposedAt.gte(now - ROTATION_WINDOW))
+            .group_by(Column::MediatorId);
+        if let Some(id) = only {
+            q = q.filter(Column::MediatorId.eq(id));
+        }
+        q.into_tuple().all(db).await?
+    };
+    for (id, n) in recent {
+        if let Some(m) = lists.get_mut(&id) {
+            m.assignments_last_90_days = i32::try_from(n).unwrap_or(i32::MAX);
         }
     }
     Ok(lists.into_values().collect())
