@@ -1,14 +1,17 @@
 //! Answers from mail clients, through a real IMAP server: Dovecot, started
 //! for each test with a configuration of its own (`dovecot.rs`). Messages in
 //! the shapes Gmail, Outlook and Apple Mail send (`tests/fixtures/imip/`,
-//! their UID, ATTENDEE and SEQUENCE filled in) are put into the mailbox by
-//! IMAP APPEND, and the service reads them as it would in a court.
+//! their UID, ATTENDEE and SEQUENCE filled in, their calendar part written
+//! by a calendar library in each client's shape, `clients.rs`) are put into
+//! the mailbox by IMAP APPEND, and the service reads them as it would in a
+//! court.
 //!
 //! Run: `cargo test --test imap -- --ignored` (Debian: `apt-get install -y
 //! dovecot-imapd` first); on PostgreSQL with `KELISIM_TEST_POSTGRES_URL`
 //! set. Without Dovecot these tests fail, saying how to install it; plain
 //! `cargo test` lists them as ignored and runs only the fixture check.
 
+mod clients;
 #[path = "../common/mod.rs"]
 mod common;
 mod dovecot;
@@ -31,14 +34,28 @@ use dovecot::Dovecot;
 const REPLY_ADDRESS: &str = "replies@kelisim.test";
 const WITHIN: Duration = Duration::from_secs(30);
 
-/// A fixture from `tests/fixtures/imip/`, CRLF throughout, with its
-/// placeholders filled in.
+/// A fixture message from `tests/fixtures/imip/`, CRLF throughout, with its
+/// placeholders filled in and, where it has one, its calendar part written
+/// by a calendar library in that client's shape (`clients.rs`).
 fn fixture(name: &str, values: &[(&str, String)]) -> Vec<u8> {
     let path = format!("{}/tests/fixtures/imip/{name}", env!("CARGO_MANIFEST_DIR"));
     let mut text = std::fs::read_to_string(&path)
         .unwrap_or_else(|e| panic!("{path}: {e}"))
         .replace("\r\n", "\n")
         .replace('\n', "\r\n");
+    if text.contains("{{CALENDAR") {
+        let answer = answer_of(name, values);
+        let ics = match name {
+            "gmail_reply.eml" => clients::gmail(&answer),
+            "outlook_reply.eml" | "outlook_counter.eml" => clients::outlook(&answer),
+            "apple_mail_reply.eml" => clients::apple(&answer),
+            other => panic!("{other}: which client writes its calendar?"),
+        };
+        let ics = ics.trim_end();
+        text = text
+            .replace("{{CALENDAR_QP}}", &clients::quoted_printable(ics))
+            .replace("{{CALENDAR}}", ics);
+    }
     for (key, value) in values {
         text = text.replace(&format!("{{{{{key}}}}}"), value);
     }
@@ -47,6 +64,63 @@ fn fixture(name: &str, values: &[(&str, String)]) -> Vec<u8> {
         "{name}: a placeholder is left: {text}"
     );
     text.into_bytes()
+}
+
+/// What the answer in fixture `name` says, from the values it is filled
+/// with (`World::values`).
+fn answer_of(name: &str, values: &[(&str, String)]) -> clients::Answer {
+    let value = |key: &str| {
+        values
+            .iter()
+            .rev()
+            .find(|(k, _)| *k == key)
+            .map(|(_, v)| v.clone())
+    };
+    let must = |key: &str| value(key).unwrap_or_else(|| panic!("{name} needs {key}"));
+    let utc = |key: &str| {
+        chrono::NaiveDateTime::parse_from_str(&must(key), "%Y%m%dT%H%M%SZ")
+            .unwrap_or_else(|e| panic!("{key}: {e}"))
+            .and_utc()
+    };
+    let local = |key: &str| {
+        chrono::NaiveDateTime::parse_from_str(&must(key), "%Y%m%dT%H%M%S")
+            .unwrap_or_else(|e| panic!("{key}: {e}"))
+    };
+    let (client, stamp, comment) = match name {
+        "gmail_reply.eml" => ("Gmail", "20261201T041403Z", None),
+        "outlook_reply.eml" => (
+            "Outlook",
+            "20261201T042011Z",
+            Some("I cannot come that day."),
+        ),
+        "outlook_counter.eml" => (
+            "Outlook",
+            "20261201T042011Z",
+            Some("Could we meet an hour later?"),
+        ),
+        _ => ("Apple", "20261201T043000Z", None),
+    };
+    clients::Answer {
+        uid: must("UID"),
+        attendee: must("ATTENDEE"),
+        attendee_name: format!("Party {client}"),
+        organizer: must("ORGANIZER"),
+        organizer_name: "Dana Mediator".to_owned(),
+        sequence: must("SEQUENCE").parse().expect("a number"),
+        partstat: must("PARTSTAT"),
+        summary: format!("Mediation session, case {}", must("CASE")),
+        location: "Room 4".to_owned(),
+        starts_at: utc("DTSTART"),
+        ends_at: utc("DTEND"),
+        local_start: local("LOCAL_START"),
+        local_end: local("LOCAL_END"),
+        stamp: chrono::NaiveDateTime::parse_from_str(stamp, "%Y%m%dT%H%M%SZ")
+            .expect("a stamp")
+            .and_utc(),
+        comment: comment.map(str::to_owned),
+        proposed: (name == "outlook_counter.eml")
+            .then(|| (local("PROPOSED_START"), local("PROPOSED_END"))),
+    }
 }
 
 fn utc_stamp(t: DateTime<Utc>) -> String {
@@ -265,18 +339,17 @@ fn link_in(text: &str, prefix: &str) -> String {
         .to_owned()
 }
 
-#[test]
-fn the_fixtures_are_calendars_an_independent_parser_reads_as_answers() {
-    let invited = Invited {
-        uid: "s-p@kelisim".into(),
-        email: "party@example.kz".into(),
-        sequence: 3,
-    };
-    let t = tuesday_at_ten(8);
-    let values = vec![
-        ("UID", invited.uid.clone()),
-        ("ATTENDEE", invited.email.clone()),
-        ("FROM", invited.email.clone()),
+/// The values the sample messages in `tests/fixtures/imip/samples/` are
+/// filled with: an answer to a session on Tuesday 8 December 2026, 10:00
+/// in Almaty.
+fn sample_values() -> Vec<(&'static str, String)> {
+    let t = DateTime::parse_from_rfc3339("2026-12-08T05:00:00Z")
+        .expect("a time")
+        .to_utc();
+    vec![
+        ("UID", "session-3f1c-party-2@kelisim".to_owned()),
+        ("ATTENDEE", "party@example.kz".to_owned()),
+        ("FROM", "party@example.kz".to_owned()),
         ("FROM_NAME", "Party".to_owned()),
         ("SUBJECT", "Late".to_owned()),
         ("SEQUENCE", "3".to_owned()),
@@ -290,14 +363,44 @@ fn the_fixtures_are_calendars_an_independent_parser_reads_as_answers() {
         ("LOCAL_END", west_asia(t + Span::minutes(90))),
         ("PROPOSED_START", west_asia(t + Span::hours(1))),
         ("PROPOSED_END", west_asia(t + Span::minutes(150))),
-    ];
-    for (name, method) in [
-        ("gmail_reply.eml", "REPLY"),
-        ("outlook_reply.eml", "REPLY"),
-        ("apple_mail_reply.eml", "REPLY"),
-        ("outlook_counter.eml", "COUNTER"),
+    ]
+}
+
+/// Each client's message, with its calendar written by the library, is the
+/// sample kept in the repository (`KELISIM_WRITE_FIXTURES=1` rewrites the
+/// samples), an independent parser (calcard's) reads it back as an answer,
+/// and so does the service's own reader, with the client's marks intact.
+#[test]
+fn the_fixtures_are_calendars_an_independent_parser_reads_as_answers() {
+    let values = sample_values();
+    let samples = format!("{}/tests/fixtures/imip/samples", env!("CARGO_MANIFEST_DIR"));
+    for (name, method, mark) in [
+        ("gmail_reply.eml", "REPLY", "X-NUM-GUESTS=0"),
+        (
+            "outlook_reply.eml",
+            "REPLY",
+            "TZID=\"West Asia Standard Time\"",
+        ),
+        (
+            "apple_mail_reply.eml",
+            "REPLY",
+            "REQUEST-STATUS:2.0;Success",
+        ),
+        ("outlook_counter.eml", "COUNTER", "X-MS-OLK-ORIGINALSTART"),
     ] {
         let raw = fixture(name, &values);
+        let sample = format!("{samples}/{name}");
+        if std::env::var_os("KELISIM_WRITE_FIXTURES").is_some() {
+            std::fs::create_dir_all(&samples).expect("the samples folder");
+            std::fs::write(&sample, &raw).expect("a sample written");
+        }
+        let kept = std::fs::read(&sample).unwrap_or_else(|e| panic!("{sample}: {e}"));
+        assert!(
+            kept == raw,
+            "{name}: the message differs from {sample}; if the change is meant, \
+             rewrite it with KELISIM_WRITE_FIXTURES=1"
+        );
+
         let message = MessageParser::default().parse(&raw).expect("a message");
         let part = message
             .parts
@@ -317,18 +420,44 @@ fn the_fixtures_are_calendars_an_independent_parser_reads_as_answers() {
         };
         let text = format!("{calendar}").replace("\r\n ", "");
         assert!(text.contains(&format!("METHOD:{method}")), "{name}: {text}");
-        assert!(text.contains("UID:s-p@kelisim"), "{name}: {text}");
+        assert!(
+            text.contains("UID:session-3f1c-party-2@kelisim"),
+            "{name}: {text}"
+        );
         assert!(
             text.to_lowercase().contains("mailto:party@example.kz"),
             "{name}: {text}"
         );
+        assert!(text.contains(mark), "{name}: {mark} in {text}");
         let kinds: Vec<&str> = calendar
             .components
             .iter()
             .map(|c| c.component_type.as_str())
             .collect();
         assert!(kinds.contains(&"VEVENT"), "{name}: {kinds:?}");
+
+        let answer = kelisim::calendar::reply::read(ics)
+            .unwrap_or_else(|e| panic!("{name}: the service cannot read it: {e}"));
+        assert_eq!(answer.uid, "session-3f1c-party-2@kelisim", "{name}");
+        assert_eq!(answer.attendee, "party@example.kz", "{name}");
+        assert_eq!(answer.sequence, 3, "{name}");
+        assert_eq!(answer.partstat.as_deref(), Some("ACCEPTED"), "{name}");
+        let almaty: Tz = "Asia/Almaty".parse().expect("a zone");
+        let (starts, _) = kelisim::calendar::reply::proposed_time(ics, almaty)
+            .expect("a time")
+            .expect("an event with a time");
+        let expected = if method == "COUNTER" {
+            "2026-12-08T06:00:00Z"
+        } else {
+            "2026-12-08T05:00:00Z"
+        };
+        assert_eq!(rfc(starts), expected, "{name}");
     }
+    let apple = String::from_utf8(fixture("apple_mail_reply.eml", &values)).expect("text");
+    assert!(
+        apple.contains("=3D") && apple.contains("=\r\n"),
+        "Apple Mail's calendar part is quoted-printable with soft breaks: {apple}"
+    );
     let raw = fixture("free_text.eml", &values);
     assert!(String::from_utf8_lossy(&raw).contains("15 minutes late"));
 }
