@@ -15,6 +15,7 @@
 #   PROFILE [release]           cargo profile (release, or dev for a quick try)
 #   SKIP_BUILD=1                do not run cargo build
 #   SECONDS_EACH [60] CASES [20000] MEDIATORS [2000] COURTS [50] CLIENTS [100]
+#   THINK_MS [0]                mean pause of a client between requests (0: back to back)
 #   PG_ADMIN_URL [postgres://postgres@127.0.0.1:5432/postgres]
 #
 # Prints one JSON document per run on stdout (progress on stderr); exits
@@ -44,6 +45,8 @@ CASES=${CASES:-20000}
 MEDIATORS=${MEDIATORS:-2000}
 COURTS=${COURTS:-50}
 CLIENTS=${CLIENTS:-100}
+# Mean pause of each client between requests (ms); 0 = back to back.
+THINK_MS=${THINK_MS:-0}
 PG_ADMIN_URL=${PG_ADMIN_URL:-postgres://postgres@127.0.0.1:5432/postgres}
 TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
 DIR=$([[ "$PROFILE" == dev ]] && echo debug || echo "$PROFILE")
@@ -78,10 +81,10 @@ for run in "${RUNS[@]}"; do
             instances=${run#postgres}
             ;;
     esac
-    log "$run: $instances instance(s), $CLIENTS clients, ${SECONDS_EACH}s, $CASES cases"
+    log "$run: $instances instance(s), $CLIENTS clients (pause ${THINK_MS} ms), ${SECONDS_EACH}s, $CASES cases"
     (cd "$WORK" && timeout $((SECONDS_EACH + 600)) "$TARGET/$DIR/examples/bench_mixed" \
         --database-url "$url" --bin "$TARGET/$DIR/kelisim" --instances "$instances" \
         --seconds "$SECONDS_EACH" --cases "$CASES" --mediators "$MEDIATORS" --courts "$COURTS" \
-        --clients "$CLIENTS") || status=1
+        --clients "$CLIENTS" --think-ms "$THINK_MS") || status=1
 done
 exit $status

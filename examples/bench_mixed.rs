@@ -11,7 +11,8 @@
 //! Then, for each instance: start to ready (spawn to the first 200 on
 //! `/readyz`) and its resident memory once idle; then `--clients` clients
 //! (100), spread over the instances, each sending one request after another
-//! for `--seconds` (60), the kind drawn at random:
+//! for `--seconds` (60), the kind drawn at random (with `--think-ms`, each
+//! client pauses between an answer and its next request):
 //!
 //! | kind | share | request |
 //! |---|---|---|
@@ -84,6 +85,15 @@ struct Args {
     /// Seconds of warm-up (not measured) before the run.
     #[arg(long, default_value_t = 3)]
     warmup: u64,
+    /// Mean pause of a client between an answer and its next request, in
+    /// milliseconds, each drawn evenly from 0 to twice this. 0 (the
+    /// default): back to back, which measures the service at saturation,
+    /// where every latency is mostly queueing (Little's law: clients ÷
+    /// throughput). A pause models people and systems that read an answer
+    /// before asking again; the latencies are then the service's at the
+    /// offered rate the report states.
+    #[arg(long, default_value_t = 0)]
+    think_ms: u64,
 }
 
 /// Asia/Almaty is UTC+5 all year (since March 2024).
@@ -620,6 +630,10 @@ async fn client_loop(
         let began = Instant::now();
         let (status, body) = one(&args, &http, &base, &mut rng, kind).await;
         let took = began.elapsed();
+        if args.think_ms > 0 {
+            let pause = rng.below(2 * args.think_ms + 1);
+            tokio::time::sleep(StdDuration::from_millis(pause)).await;
+        }
         if !measuring.load(Ordering::Relaxed) || stop.load(Ordering::Relaxed) {
             continue;
         }
@@ -763,6 +777,7 @@ async fn main() -> anyhow::Result<()> {
         "database": if sqlite { "sqlite" } else { "postgresql" },
         "instances": args.instances,
         "clients": args.clients,
+        "think_ms": args.think_ms,
         "seconds": ms(elapsed),
         "data": {"courts": args.courts, "mediators": args.mediators, "cases": args.cases, "sessions": args.cases},
         "seed_seconds": ms(seed_seconds),
