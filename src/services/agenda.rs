@@ -9,8 +9,8 @@
 
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
-    QueryResult, QuerySelect, Statement, Value,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, QueryFilter,
+    QueryOrder, QueryResult, QuerySelect, Statement, Value,
 };
 use uuid::Uuid;
 
@@ -241,14 +241,32 @@ pub async fn summary_of_mediator(
                   WHERE t.mediator_id = $1 AND t.starts_at >= days.lo AND t.starts_at < days.hi)
                   AS total
            FROM days
-           JOIN sessions s ON s.id IN (
-                SELECT f.id FROM sessions f
-                 WHERE f.mediator_id = $1 AND f.starts_at >= days.lo AND f.starts_at < days.hi
-                 ORDER BY f.starts_at, f.id
-                 LIMIT $2)
+           {first}
            JOIN cases c ON c.id = s.case_id
           ORDER BY days.d, s.starts_at, s.id",
-        days = days.join(", ")
+        days = days.join(", "),
+        first = match backend {
+            // A lateral join walks each day's index range and stops after
+            // `$2`; PostgreSQL would run the correlated `IN` below once per
+            // row of the table.
+            DbBackend::Postgres => {
+                "CROSS JOIN LATERAL (
+                    SELECT f.id, f.case_id, f.starts_at, f.ends_at, f.status, f.format
+                      FROM sessions f
+                     WHERE f.mediator_id = $1 AND f.starts_at >= days.lo AND f.starts_at < days.hi
+                     ORDER BY f.starts_at, f.id
+                     LIMIT $2) s"
+            }
+            // SQLite has no lateral join; it runs the subquery once per day
+            // and finds the rows by their key.
+            _ => {
+                "JOIN sessions s ON s.id IN (
+                    SELECT f.id FROM sessions f
+                     WHERE f.mediator_id = $1 AND f.starts_at >= days.lo AND f.starts_at < days.hi
+                     ORDER BY f.starts_at, f.id
+                     LIMIT $2)"
+            }
+        }
     );
     // `$1` the mediator, `$2` from, `$3` to; kind 0 is time off, 1 busy.
     let blocks_sql = format!(
