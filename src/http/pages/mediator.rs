@@ -20,7 +20,7 @@ use chrono::{
     DateTime, Datelike, Duration, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Timelike, Utc,
 };
 use chrono_tz::Tz;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::sync::{Arc, LazyLock, Mutex, OnceLock};
@@ -635,53 +635,52 @@ fn add_free_times(tz: Tz, first: NaiveDate, days: &mut [DayCell<'_>], free: &[sl
 
 /// An entry in words, as the calendar template shows it; a free time
 /// links to the booking page of `book`'s case with that time picked.
-fn entry_words(lang: Language, tz: Tz, e: &Entry<'_>, book: Option<&BookFor<'_>>) -> Value {
+fn entry_words(lang: Language, tz: Tz, e: &Entry<'_>, book: Option<&BookFor<'_>>) -> EntryView {
     let time = if e.all_day {
         words(lang, "Күні бойы", "Весь день", "All day").to_owned()
     } else {
         time_range(lang, tz, e.from, e.to)
     };
+    let view = |label: String, href: String, note: &'static str| EntryView {
+        kind: e.kind,
+        time: time.clone(),
+        label,
+        href,
+        note,
+    };
     match (e.session, e.kind) {
-        (Some(s), _) => json!({
-            "kind": e.kind,
-            "time": time,
-            "label": s.court_case_number,
-            "href": format!("/sessions/{}", s.id),
-            "note": if s.status == SessionStatus::Cancelled {
+        (Some(s), _) => view(
+            s.court_case_number.clone(),
+            format!("/sessions/{}", s.id),
+            if s.status == SessionStatus::Cancelled {
                 i18n::words::session_status(lang, s.status)
             } else {
                 ""
             },
-        }),
+        ),
         (None, "free") => {
             let free = words(lang, "Бос уақыт", "Свободно", "Free time");
             match book {
-                Some(b) => json!({
-                    "kind": e.kind,
-                    "time": time,
-                    "label": format!(
+                Some(b) => view(
+                    format!(
                         "{free}: {} {}",
                         words(lang, "белгілеу, іс", "назначить, дело", "book for case"),
                         b.case.court_case_number
                     ),
-                    "href": format!(
+                    format!(
                         "/cases/{}/book?duration_minutes={}&starts_at={}",
                         b.case.id,
                         b.minutes,
                         form_urlencoded::byte_serialize(e.from.to_rfc3339().as_bytes())
                             .collect::<String>()
                     ),
-                    "note": "",
-                }),
-                None => json!({
-                    "kind": e.kind, "time": time, "label": free, "href": "", "note": "",
-                }),
+                    "",
+                ),
+                None => view(free.to_owned(), String::new(), ""),
             }
         }
-        (None, kind) => json!({
-            "kind": kind,
-            "time": time,
-            "label": match kind {
+        (None, kind) => view(
+            match kind {
                 "time_off" => words(lang, "Демалыс", "Нерабочее время", "Time off"),
                 _ => words(
                     lang,
@@ -689,11 +688,35 @@ fn entry_words(lang: Language, tz: Tz, e: &Entry<'_>, book: Option<&BookFor<'_>>
                     "Занят (ваш календарь)",
                     "Busy (your own calendar)",
                 ),
-            },
-            "href": "",
-            "note": "",
-        }),
+            }
+            .to_owned(),
+            String::new(),
+            "",
+        ),
     }
+}
+
+/// An entry as the calendar template shows it.
+#[derive(Serialize)]
+struct EntryView {
+    kind: &'static str,
+    time: String,
+    label: String,
+    href: String,
+    note: &'static str,
+}
+
+/// A day as the calendar template shows it.
+#[derive(Serialize)]
+struct DayView<'a> {
+    label: &'a str,
+    weekday: &'a str,
+    day: u32,
+    date: String,
+    in_month: bool,
+    today: bool,
+    more: u64,
+    entries: Vec<EntryView>,
 }
 
 /// Free times drawn on a week: the engine's slots of `minutes`, each
@@ -855,7 +878,7 @@ async fn calendar(
     }
     let view = if month_view { "month" } else { "week" };
     let labels = day_words(lang, first, count);
-    let cells: Vec<Value> = days
+    let cells: Vec<DayView> = days
         .into_iter()
         .zip(unread)
         .zip(&labels.days)
@@ -863,25 +886,31 @@ async fn calendar(
             let total = d.entries.len();
             // Only what is shown is written in words.
             let limit = if month_view { MONTH_DAY_ENTRIES } else { total };
-            let shown: Vec<Value> = d
+            let entries: Vec<EntryView> = d
                 .entries
                 .iter()
                 .take(limit)
                 .map(|e| entry_words(lang, tz, e, book.as_ref()))
                 .collect();
-            json!({
-                "label": label,
-                "weekday": weekday,
-                "day": d.date.day(),
-                "date": d.date.to_string(),
-                "in_month": d.date.month() == date.month(),
-                "today": d.date == today,
-                "more": (total - shown.len()) as u64 + unread,
-                "entries": shown,
-            })
+            DayView {
+                label,
+                weekday,
+                day: d.date.day(),
+                date: d.date.to_string(),
+                in_month: d.date.month() == date.month(),
+                today: d.date == today,
+                more: (total - entries.len()) as u64 + unread,
+                entries,
+            }
         })
         .collect();
-    let weeks: Vec<Value> = cells.chunks(7).map(|w| Value::from(w.to_vec())).collect();
+    // Each view reads one of the two shapes; the other stays empty.
+    let weeks: Vec<&[DayView]> = if month_view {
+        cells.chunks(7).collect()
+    } else {
+        Vec::new()
+    };
+    let week_days: &[DayView] = if month_view { &[] } else { &cells };
     let picked_id = book.as_ref().map(|b| b.case.id);
     let case_choices: Vec<Value> = bookable
         .iter()
@@ -905,7 +934,7 @@ async fn calendar(
             title => title,
             clock => clock_sentence(lang, tz),
             weeks => v(&weeks),
-            days => v(&cells),
+            days => v(&week_days),
             weekdays => v(&labels.weekdays),
             date => date.to_string(),
             prev => prev.to_string(),
