@@ -75,6 +75,12 @@ ADMIN_PASSWORD="bench admin password 123"
 (cd "$WORK" && echo "$ADMIN_PASSWORD" | KELISIM_DATABASE_URL="$DATABASE_URL" KELISIM_LOG=warn \
     "$TARGET/$PROFILE/kelisim" user add --role admin --email admin@bench.test --name Admin --password-stdin >/dev/null)
 
+# A server left over on the port would answer in place of this one (with
+# its own users: every login a 401).
+if curl -fsS -m 2 "$BASE/healthz" >/dev/null 2>&1; then
+    echo "calendar.sh: something already answers on $BASE; stop it or set PORT" >&2
+    exit 1
+fi
 log "starting the server on $BASE ($BACKEND)"
 (
     cd "$WORK"

@@ -8,7 +8,10 @@
 //! and the booking transaction, never by what this returns.
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, QueryFilter,
+    QueryOrder, QueryResult, QuerySelect, Statement, Value,
+};
 use uuid::Uuid;
 
 use super::auth::Caller;
@@ -46,6 +49,26 @@ pub struct Block {
 pub struct Agenda {
     /// Earliest first; cancelled ones included (shown as such).
     pub sessions: Vec<AgendaSession>,
+    pub time_off: Vec<Block>,
+    pub busy: Vec<Block>,
+}
+
+/// The sessions that begin on one day of a [`Summary`].
+#[derive(Debug, Clone, Default)]
+pub struct DaySessions {
+    /// How many begin that day, cancelled ones included.
+    pub total: u64,
+    /// The earliest of them, at most the number asked for, earliest first.
+    pub first: Vec<AgendaSession>,
+}
+
+/// A run of days of a mediator's calendar as a month page shows it: per
+/// day only the count of sessions and the first few, with every span of
+/// time off and busy block (few, unlike sessions).
+#[derive(Debug, Clone, Default)]
+pub struct Summary {
+    /// One per day, in the order of the bounds given.
+    pub days: Vec<DaySessions>,
     pub time_off: Vec<Block>,
     pub busy: Vec<Block>,
 }
@@ -174,5 +197,145 @@ pub async fn of_mediator(
         sessions,
         time_off: time_off.into_iter().map(block).collect(),
         busy: busy.into_iter().map(block).collect(),
+    })
+}
+
+/// The days `[bounds[i], bounds[i + 1])` of `mediator_id`'s calendar (the
+/// bounds are local midnights, so a day of a clock change is 23 or 25
+/// hours): per day the number of sessions that begin in it and the first
+/// `per_day` of them with their case numbers, and the time off and busy
+/// blocks over the whole run.
+///
+/// Two statements whatever the number of sessions: the database counts a
+/// day's sessions on the `(mediator_id, starts_at)` index and returns only
+/// the shown rows; a month of a busy mediator is a thousand sessions, of
+/// which a page shows four a day.
+pub async fn summary_of_mediator(
+    db: &DatabaseConnection,
+    mediator_id: Uuid,
+    bounds: &[DateTime<Utc>],
+    per_day: u64,
+) -> AppResult<Summary> {
+    let n = bounds.len().saturating_sub(1);
+    if n == 0 {
+        return Ok(Summary::default());
+    }
+    let (from, to) = (bounds[0], bounds[n]);
+    let backend = db.get_database_backend();
+    // `$1` the mediator, `$2` how many a day, then each day's two bounds.
+    let per_day = i64::try_from(per_day).unwrap_or(i64::MAX);
+    let mut values: Vec<Value> = vec![mediator_id.into(), per_day.into()];
+    let days: Vec<String> = (0..n)
+        .map(|i| {
+            values.push(bounds[i].into());
+            values.push(bounds[i + 1].into());
+            format!("(CAST({i} AS BIGINT), ${}, ${})", 2 * i + 3, 2 * i + 4)
+        })
+        .collect();
+    let sessions_sql = format!(
+        "WITH days(d, lo, hi) AS (VALUES {days})
+         SELECT days.d AS d, s.id AS id, s.case_id AS case_id, s.starts_at AS starts_at,
+                s.ends_at AS ends_at, s.status AS status, s.format AS format,
+                c.court_case_number AS number,
+                (SELECT COUNT(*) FROM sessions t
+                  WHERE t.mediator_id = $1 AND t.starts_at >= days.lo AND t.starts_at < days.hi)
+                  AS total
+           FROM days
+           {first}
+           JOIN cases c ON c.id = s.case_id
+          ORDER BY days.d, s.starts_at, s.id",
+        days = days.join(", "),
+        first = match backend {
+            // A lateral join walks each day's index range and stops after
+            // `$2`; PostgreSQL would run the correlated `IN` below once per
+            // row of the table.
+            DbBackend::Postgres => {
+                "CROSS JOIN LATERAL (
+                    SELECT f.id, f.case_id, f.starts_at, f.ends_at, f.status, f.format
+                      FROM sessions f
+                     WHERE f.mediator_id = $1 AND f.starts_at >= days.lo AND f.starts_at < days.hi
+                     ORDER BY f.starts_at, f.id
+                     LIMIT $2) s"
+            }
+            // SQLite has no lateral join; it runs the subquery once per day
+            // and finds the rows by their key.
+            _ => {
+                "JOIN sessions s ON s.id IN (
+                    SELECT f.id FROM sessions f
+                     WHERE f.mediator_id = $1 AND f.starts_at >= days.lo AND f.starts_at < days.hi
+                     ORDER BY f.starts_at, f.id
+                     LIMIT $2)"
+            }
+        }
+    );
+    // `$1` the mediator, `$2` from, `$3` to; kind 0 is time off, 1 busy.
+    let blocks_sql = format!(
+        "SELECT CAST(0 AS BIGINT) AS kind, starts_at, ends_at FROM time_off
+          WHERE mediator_id = $1 AND starts_at < $3 AND ends_at > $2
+         UNION ALL
+         SELECT CAST(1 AS BIGINT) AS kind, starts_at, ends_at FROM busy_blocks
+          WHERE mediator_id = $1 AND starts_at < $3 AND ends_at > $2
+         ORDER BY 2
+         LIMIT {}",
+        2 * MAX_BLOCKS
+    );
+    let (session_rows, block_rows) = tokio::try_join!(
+        db.query_all_raw(Statement::from_sql_and_values(
+            backend,
+            sessions_sql,
+            values
+        )),
+        db.query_all_raw(Statement::from_sql_and_values(
+            backend,
+            blocks_sql,
+            vec![Value::from(mediator_id), Value::from(from), Value::from(to)]
+        )),
+    )?;
+    let mut summary = Summary {
+        days: vec![DaySessions::default(); n],
+        ..Summary::default()
+    };
+    for row in &session_rows {
+        let d: i64 = row.try_get("", "d")?;
+        let Some(day) = usize::try_from(d)
+            .ok()
+            .and_then(|d| summary.days.get_mut(d))
+        else {
+            continue;
+        };
+        let total: i64 = row.try_get("", "total")?;
+        day.total = u64::try_from(total).unwrap_or_default();
+        day.first.push(session_of_row(row)?);
+    }
+    for row in &block_rows {
+        let kind: i64 = row.try_get("", "kind")?;
+        let block = Block {
+            starts_at: row.try_get("", "starts_at")?,
+            ends_at: row.try_get("", "ends_at")?,
+        };
+        if kind == 0 {
+            summary.time_off.push(block);
+        } else {
+            summary.busy.push(block);
+        }
+    }
+    Ok(summary)
+}
+
+/// A session of [`summary_of_mediator`]'s rows.
+fn session_of_row(row: &QueryResult) -> AppResult<AgendaSession> {
+    let stored = |what: &str, e: String| {
+        AppError::internal("reading a session", anyhow::anyhow!("{what}: {e}"))
+    };
+    let status: String = row.try_get("", "status")?;
+    let format: String = row.try_get("", "format")?;
+    Ok(AgendaSession {
+        id: row.try_get("", "id")?,
+        case_id: row.try_get("", "case_id")?,
+        starts_at: row.try_get("", "starts_at")?,
+        ends_at: row.try_get("", "ends_at")?,
+        status: status.parse().map_err(|e| stored("status", e))?,
+        format: format.parse().map_err(|e| stored("format", e))?,
+        court_case_number: row.try_get("", "number")?,
     })
 }

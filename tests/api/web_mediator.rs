@@ -423,6 +423,37 @@ async fn the_month_calendar_of_a_thousand_sessions_is_in_words_and_under_150_kb(
     assert!(text.contains("Times are shown on Almaty time."));
     assert!(text.contains("2-501/2026"));
     assert!(!has_iso_date(&text), "no ISO dates in the text");
+    // Each day shows its first four sessions and counts the rest ("+N"),
+    // by the day each begins on the mediator's clock (UTC+5).
+    let mut per_day = std::collections::BTreeMap::new();
+    for i in 0..1000i64 {
+        let start = first.and_hms_opt(3, 0, 0).expect("time").and_utc()
+            + Duration::minutes(40 * (i % 36))
+            + Duration::days(i / 36);
+        *per_day
+            .entry((start + Duration::hours(5)).date_naive())
+            .or_insert(0usize) += 1;
+    }
+    let shown: usize = per_day.values().map(|n| (*n).min(4)).sum();
+    assert_eq!(month.html.matches("<li class=\"session\">").count(), shown);
+    let mut more: Vec<usize> = month
+        .html
+        .match_indices(">+")
+        .map(|(at, _)| {
+            let rest = &month.html[at + 2..];
+            rest[..rest.find('<').expect("end of the count")]
+                .parse()
+                .expect("a count")
+        })
+        .collect();
+    let mut expected: Vec<usize> = per_day
+        .values()
+        .filter(|n| **n > 4)
+        .map(|n| n - 4)
+        .collect();
+    more.sort_unstable();
+    expected.sort_unstable();
+    assert_eq!(more, expected, "the sessions not shown are counted per day");
     eprintln!(
         "month calendar, 1,000 sessions: {} bytes in {took:?} (debug build)",
         month.html.len()
@@ -434,4 +465,142 @@ async fn the_month_calendar_of_a_thousand_sessions_is_in_words_and_under_150_kb(
     assert!(week.html.len() < 150 * 1024, "{} bytes", week.html.len());
     let bad = browser.get("/calendar?view=year").await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+}
+
+/// The free-time links of a week page: (starts_at, href) of each.
+fn free_links(html: &str) -> Vec<(chrono::DateTime<Utc>, String)> {
+    let marker = "<a class=\"free\" href=\"";
+    html.match_indices(marker)
+        .map(|(at, _)| {
+            let rest = &html[at + marker.len()..];
+            let href = rest[..rest.find('"').expect("end of href")]
+                .replace("&#x2f;", "/")
+                .replace("&amp;", "&");
+            let raw = href
+                .split("starts_at=")
+                .nth(1)
+                .expect("a picked time in the link");
+            let decoded: String = form_urlencoded::parse(format!("t={raw}").as_bytes())
+                .map(|(_, v)| v.into_owned())
+                .collect();
+            let at = chrono::DateTime::parse_from_rfc3339(&decoded)
+                .expect("an RFC 3339 time")
+                .with_timezone(&Utc);
+            (at, href)
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn the_week_calendar_draws_free_times_that_lead_to_booking_the_one_picked() {
+    let app = spawn_app().await;
+    let s = proposed_case(&app).await;
+    let mut browser = Browser::new(&app);
+    browser.log_in(MEDIATOR_EMAIL, PASSWORD).await;
+    browser.get("/home").await;
+    let csrf = browser.csrf.clone();
+    let accepted = browser
+        .post(
+            &format!("/cases/{}/assignment/accept", s.case),
+            &[("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(accepted.status, StatusCode::SEE_OTHER);
+    // Three days ahead, on the mediator's clock (Almaty, UTC+5): a session
+    // 10:00–11:00 and time off 14:00–16:00.
+    let token = app.login(MEDIATOR_EMAIL, PASSWORD).await;
+    let day = (Utc::now() + Duration::hours(5)).date_naive() + Duration::days(3);
+    let local =
+        |h: u32, m: u32| day.and_hms_opt(h, m, 0).expect("a time").and_utc() - Duration::hours(5);
+    let resp = app
+        .post(
+            &format!("/api/v1/cases/{}/sessions", s.case),
+            Some(&token),
+            json!({"starts_at": local(10, 0), "duration_minutes": 60,
+                   "online_url": "https://video.example.kz/a", "format": "joint"}),
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::CREATED);
+    let resp = app
+        .post(
+            &format!("/api/v1/mediators/{}/time-off", s.mediator),
+            Some(&token),
+            json!({"starts_at": local(14, 0), "ends_at": local(16, 0), "note": "Court"}),
+        )
+        .await;
+    assert!(resp.status().is_success(), "time off: {}", resp.status());
+
+    let week = browser
+        .get(&format!("/calendar?view=week&date={day}"))
+        .await;
+    assert_eq!(week.status, StatusCode::OK);
+    assert!(week.html.len() < 150 * 1024, "{} bytes", week.html.len());
+    let free = free_links(&week.html);
+    let on_day: Vec<_> = free
+        .iter()
+        .filter(|(at, _)| *at >= local(0, 0) && *at < local(0, 0) + Duration::days(1))
+        .collect();
+    assert!(!on_day.is_empty(), "free times drawn on the day");
+    // The first free hour after the session and its 15-minute buffer.
+    let after = on_day
+        .iter()
+        .find(|(at, _)| *at == local(11, 15))
+        .expect("a free time at 11:15");
+    for (at, _) in &free {
+        let end = *at + Duration::minutes(60);
+        assert!(
+            !(*at < local(11, 0) && end > local(10, 0)),
+            "no free time over the session: {at}"
+        );
+        assert!(
+            !(*at < local(16, 0) && end > local(14, 0)),
+            "no free time over the time off: {at}"
+        );
+    }
+    let text = visible_text(&week.html);
+    assert!(text.contains("11:15–12:15 — Free time: book for case 2-501/2026"));
+    assert!(!has_iso_date(&text), "no ISO dates in the text");
+    assert!(week.html.contains("<label for=\"free-case\">"));
+
+    // The link leads to the booking page with that time picked.
+    let book = browser.get(&after.1).await;
+    assert_eq!(book.status, StatusCode::OK);
+    assert!(book.html.contains("id=\"picked-slot\""), "the picked time");
+    assert!(visible_text(&book.html).contains("11:15–12:15"));
+    let starts_at = input_value(&book.html, "starts_at");
+    assert_eq!(
+        chrono::DateTime::parse_from_rfc3339(&starts_at).expect("a time"),
+        local(11, 15)
+    );
+    let room = input_value(&book.html, "room_id");
+    let booked = browser
+        .post(
+            &format!("/cases/{}/sessions", s.case),
+            &[
+                ("csrf", &csrf),
+                ("starts_at", &starts_at),
+                ("duration_minutes", "60"),
+                ("room_id", &room),
+                ("format", "joint"),
+            ],
+        )
+        .await;
+    assert_eq!(booked.status, StatusCode::SEE_OTHER, "{}", booked.html);
+    assert!(booked.location.starts_with("/sessions/"));
+
+    // Booked now: the week no longer offers it, and the link says so.
+    let week = browser
+        .get(&format!("/calendar?view=week&date={day}"))
+        .await;
+    assert!(
+        free_links(&week.html)
+            .iter()
+            .all(|(at, _)| *at != local(11, 15)),
+        "the booked time is not free any more"
+    );
+    let again = browser.get(&after.1).await;
+    assert_eq!(again.status, StatusCode::OK);
+    assert!(!again.html.contains("id=\"picked-slot\""));
+    let text = visible_text(&again.html);
+    assert!(text.contains("no longer free"), "{text}");
 }

@@ -504,8 +504,23 @@ async fn mediator_and_party(story: &mut Story, cast: &Cast, case: Uuid) -> Uuid 
     story
         .submit(&accept, "mediator-book", |u| u.ends_with("/book"))
         .await;
+    // The week calendar draws the free times; the mediator picks the
+    // first drawn (the week of tomorrow has a whole free day ahead) and
+    // books it from the booking page it leads to.
+    let tomorrow = (Utc::now() + Span::days(1)).date_naive();
+    story
+        .open(
+            &format!("/calendar?view=week&date={tomorrow}"),
+            "mediator-week-free",
+        )
+        .await;
+    story
+        .submit("a.free", "mediator-book-picked", |u| {
+            u.contains("/book?") && u.contains("starts_at=")
+        })
+        .await;
     let url = story
-        .submit("form.book button", "mediator-session", |u| {
+        .submit("#picked-slot button", "mediator-session", |u| {
             u.contains("/sessions/")
         })
         .await;

@@ -20,8 +20,10 @@ use chrono::{
     DateTime, Datelike, Duration, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Timelike, Utc,
 };
 use chrono_tz::Tz;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
+use std::collections::HashMap;
+use std::sync::{Arc, LazyLock, Mutex, OnceLock};
 use uuid::Uuid;
 
 use super::frame::{Reader, csrf_refused, see_other, v, words};
@@ -37,7 +39,7 @@ use crate::http::sessions::parse_place;
 use crate::i18n::dates::{self, WeekdayWidth};
 use crate::i18n::{self, outcomes as outcome_words};
 use crate::mail::templates;
-use crate::services::agenda::{self, Agenda};
+use crate::services::agenda;
 use crate::services::assignments::{self, Answer};
 use crate::services::attendance::{self, AttendanceInput};
 use crate::services::auth::Caller;
@@ -319,9 +321,79 @@ fn clock_sentence(lang: Language, tz: Tz) -> String {
 fn time_range(lang: Language, tz: Tz, from: DateTime<Utc>, to: DateTime<Utc>) -> String {
     format!(
         "{}–{}",
-        dates::time(lang, from.with_timezone(&tz).time()),
-        dates::time(lang, to.with_timezone(&tz).time())
+        clock_time(lang, from.with_timezone(&tz).time()),
+        clock_time(lang, to.with_timezone(&tz).time())
     )
+}
+
+/// `dates::time`, each minute of the day formatted once per language: a
+/// busy month page writes some two hundred times on every request.
+fn clock_time(lang: Language, time: NaiveTime) -> &'static str {
+    static TIMES: [OnceLock<Vec<String>>; 3] = [OnceLock::new(), OnceLock::new(), OnceLock::new()];
+    let index = match lang {
+        Language::Kk => 0,
+        Language::Ru => 1,
+        Language::En => 2,
+    };
+    let table = TIMES[index].get_or_init(|| {
+        (0..24 * 60)
+            .map(|m| {
+                let t = NaiveTime::from_hms_opt(m / 60, m % 60, 0).unwrap_or(NaiveTime::MIN);
+                dates::time(lang, t)
+            })
+            .collect()
+    });
+    let minute = (time.hour() * 60 + time.minute()) as usize;
+    table.get(minute).map_or("", String::as_str)
+}
+
+/// The words of the days of a calendar page (long date, long weekday) and
+/// of the weekday headings, per language and run of days, kept once
+/// written: a month page shows up to 42 days on every request.
+struct DayWords {
+    days: Vec<(String, String)>,
+    weekdays: Vec<String>,
+}
+
+fn day_words(lang: Language, first: NaiveDate, count: i64) -> Arc<DayWords> {
+    /// Runs of days kept; past this the cache starts again (a few years of
+    /// months and weeks in three languages).
+    const KEPT: usize = 1_000;
+    type Kept = HashMap<(Language, NaiveDate, i64), Arc<DayWords>>;
+    static CACHE: LazyLock<Mutex<Kept>> = LazyLock::new(Mutex::default);
+    let key = (lang, first, count);
+    if let Some(hit) = CACHE.lock().unwrap_or_else(|p| p.into_inner()).get(&key) {
+        return hit.clone();
+    }
+    let words = Arc::new(DayWords {
+        days: (0..count)
+            .map(|i| {
+                let d = first + Duration::days(i);
+                (
+                    dates::long_date(lang, d),
+                    dates::weekday(lang, d.weekday(), WeekdayWidth::Long),
+                )
+            })
+            .collect(),
+        weekdays: [
+            chrono::Weekday::Mon,
+            chrono::Weekday::Tue,
+            chrono::Weekday::Wed,
+            chrono::Weekday::Thu,
+            chrono::Weekday::Fri,
+            chrono::Weekday::Sat,
+            chrono::Weekday::Sun,
+        ]
+        .iter()
+        .map(|d| dates::weekday(lang, *d, WeekdayWidth::Short))
+        .collect(),
+    });
+    let mut cache = CACHE.lock().unwrap_or_else(|p| p.into_inner());
+    if cache.len() >= KEPT {
+        cache.clear();
+    }
+    cache.insert(key, words.clone());
+    words
 }
 
 fn minutes_word(lang: Language) -> &'static str {
@@ -446,6 +518,17 @@ async fn decline(
 struct CalendarQuery {
     view: Option<String>,
     date: Option<String>,
+    /// The week view: the case whose free times are offered for booking.
+    case: Option<String>,
+    /// The week view: the length of the free times offered, in minutes.
+    duration_minutes: Option<String>,
+}
+
+/// What the free times of a week view book: a session of `minutes` for a
+/// case of the mediator.
+struct BookFor<'a> {
+    case: &'a crate::services::records::Case,
+    minutes: i64,
 }
 
 /// An entry of a calendar day before it is written in words.
@@ -465,17 +548,23 @@ struct DayCell<'a> {
     entries: Vec<Entry<'a>>,
 }
 
-/// Puts the agenda's sessions, time off and busy blocks into the days
-/// (`first` onwards) on the clock of `tz`, each day in the order its
-/// entries begin.
-fn fill_days<'a>(tz: Tz, first: NaiveDate, days: &mut [DayCell<'a>], agenda: &'a Agenda) {
+/// Puts sessions, time off and busy blocks into the days (`first`
+/// onwards) on the clock of `tz`, each day in the order its entries begin.
+fn fill_days<'a>(
+    tz: Tz,
+    first: NaiveDate,
+    days: &mut [DayCell<'a>],
+    sessions: impl Iterator<Item = &'a agenda::AgendaSession>,
+    time_off: &'a [agenda::Block],
+    busy: &'a [agenda::Block],
+) {
     let n = days.len();
     let index = |d: NaiveDate| -> Option<usize> {
         usize::try_from((d - first).num_days())
             .ok()
             .filter(|i| *i < n)
     };
-    for s in &agenda.sessions {
+    for s in sessions {
         let start = s.starts_at.with_timezone(&tz);
         let Some(i) = index(start.date_naive()) else {
             continue;
@@ -489,11 +578,10 @@ fn fill_days<'a>(tz: Tz, first: NaiveDate, days: &mut [DayCell<'a>], agenda: &'a
             session: Some(s),
         });
     }
-    let blocks = agenda
-        .time_off
+    let blocks = time_off
         .iter()
         .map(|b| (b, "time_off"))
-        .chain(agenda.busy.iter().map(|b| (b, "busy")));
+        .chain(busy.iter().map(|b| (b, "busy")));
     for (b, kind) in blocks {
         let start_day = b.starts_at.with_timezone(&tz).date_naive();
         let end_day = (b.ends_at - Duration::seconds(1))
@@ -520,29 +608,79 @@ fn fill_days<'a>(tz: Tz, first: NaiveDate, days: &mut [DayCell<'a>], agenda: &'a
     }
 }
 
-/// An entry in words, as the calendar template shows it.
-fn entry_words(lang: Language, tz: Tz, e: &Entry<'_>) -> Value {
+/// Puts free times into the days they begin in, in order among the
+/// other entries (at the same minute after them).
+fn add_free_times(tz: Tz, first: NaiveDate, days: &mut [DayCell<'_>], free: &[slots::Interval]) {
+    for s in free {
+        let start = s.start.with_timezone(&tz);
+        let Some(day) = usize::try_from((start.date_naive() - first).num_days())
+            .ok()
+            .and_then(|i| days.get_mut(i))
+        else {
+            continue;
+        };
+        day.entries.push(Entry {
+            order: start.num_seconds_from_midnight(),
+            kind: "free",
+            from: s.start,
+            to: s.end,
+            all_day: false,
+            session: None,
+        });
+    }
+    for d in days.iter_mut() {
+        d.entries.sort_by_key(|e| e.order);
+    }
+}
+
+/// An entry in words, as the calendar template shows it; a free time
+/// links to the booking page of `book`'s case with that time picked.
+fn entry_words(lang: Language, tz: Tz, e: &Entry<'_>, book: Option<&BookFor<'_>>) -> EntryView {
     let time = if e.all_day {
         words(lang, "Күні бойы", "Весь день", "All day").to_owned()
     } else {
         time_range(lang, tz, e.from, e.to)
     };
-    match e.session {
-        Some(s) => json!({
-            "kind": e.kind,
-            "time": time,
-            "label": s.court_case_number,
-            "href": format!("/sessions/{}", s.id),
-            "note": if s.status == SessionStatus::Cancelled {
+    let view = |label: String, href: String, note: &'static str| EntryView {
+        kind: e.kind,
+        time: time.clone(),
+        label,
+        href,
+        note,
+    };
+    match (e.session, e.kind) {
+        (Some(s), _) => view(
+            s.court_case_number.clone(),
+            format!("/sessions/{}", s.id),
+            if s.status == SessionStatus::Cancelled {
                 i18n::words::session_status(lang, s.status)
             } else {
                 ""
             },
-        }),
-        None => json!({
-            "kind": e.kind,
-            "time": time,
-            "label": match e.kind {
+        ),
+        (None, "free") => {
+            let free = words(lang, "Бос уақыт", "Свободно", "Free time");
+            match book {
+                Some(b) => view(
+                    format!(
+                        "{free}: {} {}",
+                        words(lang, "белгілеу, іс", "назначить, дело", "book for case"),
+                        b.case.court_case_number
+                    ),
+                    format!(
+                        "/cases/{}/book?duration_minutes={}&starts_at={}",
+                        b.case.id,
+                        b.minutes,
+                        form_urlencoded::byte_serialize(e.from.to_rfc3339().as_bytes())
+                            .collect::<String>()
+                    ),
+                    "",
+                ),
+                None => view(free.to_owned(), String::new(), ""),
+            }
+        }
+        (None, kind) => view(
+            match kind {
                 "time_off" => words(lang, "Демалыс", "Нерабочее время", "Time off"),
                 _ => words(
                     lang,
@@ -550,11 +688,48 @@ fn entry_words(lang: Language, tz: Tz, e: &Entry<'_>) -> Value {
                     "Занят (ваш календарь)",
                     "Busy (your own calendar)",
                 ),
-            },
-            "href": "",
-            "note": "",
-        }),
+            }
+            .to_owned(),
+            String::new(),
+            "",
+        ),
     }
+}
+
+/// An entry as the calendar template shows it.
+#[derive(Serialize)]
+struct EntryView {
+    kind: &'static str,
+    time: String,
+    label: String,
+    href: String,
+    note: &'static str,
+}
+
+/// A day as the calendar template shows it.
+#[derive(Serialize)]
+struct DayView<'a> {
+    label: &'a str,
+    weekday: &'a str,
+    day: u32,
+    date: String,
+    in_month: bool,
+    today: bool,
+    more: u64,
+    entries: Vec<EntryView>,
+}
+
+/// Free times drawn on a week: the engine's slots of `minutes`, each
+/// shown only when it begins after the one shown before it ends, so the
+/// week reads as a row of bookable times rather than one every grid step.
+fn shown_free_times(found: &[slots::Interval]) -> Vec<slots::Interval> {
+    let mut out: Vec<slots::Interval> = Vec::new();
+    for s in found {
+        if out.last().is_none_or(|last| s.start >= last.end) {
+            out.push(*s);
+        }
+    }
+    out
 }
 
 /// `GET /calendar?view=week|month&date=YYYY-MM-DD`.
@@ -609,55 +784,148 @@ async fn calendar(
             first + Duration::days(7),
         )
     };
-    let from = midnight(tz, first);
-    let to = midnight(tz, first + Duration::days(count));
-    let agenda = agenda::of_mediator(&state.db, me.id(), from, to).await?;
+    let (agenda, summary);
+    let mut bookable: Vec<crate::services::records::Case> = Vec::new();
+    let mut book: Option<BookFor> = None;
+    // The length of the free times the week offers, as the booking page
+    // takes it.
+    let minutes = q
+        .duration_minutes
+        .as_deref()
+        .and_then(|m| m.trim().parse::<i64>().ok())
+        .unwrap_or(60)
+        .clamp(15, 480);
     let mut days: Vec<DayCell> = (0..count)
         .map(|i| DayCell {
             date: first + Duration::days(i),
             entries: Vec::new(),
         })
         .collect();
-    fill_days(tz, first, &mut days, &agenda);
+    // Sessions of a day not read (the month view reads only the shown
+    // ones and counts the rest in the database).
+    let mut unread: Vec<u64> = vec![0; days.len()];
+    if month_view {
+        let bounds: Vec<DateTime<Utc>> = (0..=count)
+            .map(|i| midnight(tz, first + Duration::days(i)))
+            .collect();
+        summary =
+            agenda::summary_of_mediator(&state.db, me.id(), &bounds, MONTH_DAY_ENTRIES as u64)
+                .await?;
+        for (i, d) in summary.days.iter().enumerate() {
+            unread[i] = d.total.saturating_sub(d.first.len() as u64);
+        }
+        fill_days(
+            tz,
+            first,
+            &mut days,
+            summary.days.iter().flat_map(|d| d.first.iter()),
+            &summary.time_off,
+            &summary.busy,
+        );
+    } else {
+        let from = midnight(tz, first);
+        let to = midnight(tz, first + Duration::days(count));
+        agenda = agenda::of_mediator(&state.db, me.id(), from, to).await?;
+        fill_days(
+            tz,
+            first,
+            &mut days,
+            agenda.sessions.iter(),
+            &agenda.time_off,
+            &agenda.busy,
+        );
+        let (items, _) = cases::list(
+            &state.db,
+            &me.caller,
+            CaseFilter::default(),
+            PageRequest::parse(Some(100), None)?,
+        )
+        .await?;
+        bookable = items
+            .into_iter()
+            .filter(|c| {
+                matches!(
+                    c.status,
+                    CaseStatus::MediatorAccepted | CaseStatus::Scheduled
+                )
+            })
+            .collect();
+        bookable.sort_by(|a, b| {
+            (a.mediation_deadline, &a.court_case_number)
+                .cmp(&(b.mediation_deadline, &b.court_case_number))
+        });
+        let wanted: Option<Uuid> = q.case.as_deref().and_then(|c| c.trim().parse().ok());
+        let picked = bookable
+            .iter()
+            .find(|c| Some(c.id) == wanted)
+            .or(bookable.first());
+        let found = match picked {
+            Some(case) => free_slots_between(&state, &me, case, minutes, (from, to), None).await?,
+            None => match cache::calendar(&state.db, &state.calendars, me.id()).await? {
+                Some(calendar) => calendar.free_slots(
+                    from.max(Utc::now()),
+                    to,
+                    &assignments::rules(&state.settings, minutes),
+                    None,
+                    None,
+                ),
+                None => Vec::new(),
+            },
+        };
+        let free = shown_free_times(&found);
+        add_free_times(tz, first, &mut days, &free);
+        book = picked.map(|case| BookFor { case, minutes });
+    }
     let view = if month_view { "month" } else { "week" };
-    let cells: Vec<Value> = days
+    let labels = day_words(lang, first, count);
+    let cells: Vec<DayView> = days
         .into_iter()
-        .map(|d| {
+        .zip(unread)
+        .zip(&labels.days)
+        .map(|((d, unread), (label, weekday))| {
             let total = d.entries.len();
-            // Only what is shown is written in words: a busy month has a
-            // thousand entries, of which a few per day are shown.
+            // Only what is shown is written in words.
             let limit = if month_view { MONTH_DAY_ENTRIES } else { total };
-            let shown: Vec<Value> = d
+            let entries: Vec<EntryView> = d
                 .entries
                 .iter()
                 .take(limit)
-                .map(|e| entry_words(lang, tz, e))
+                .map(|e| entry_words(lang, tz, e, book.as_ref()))
                 .collect();
+            DayView {
+                label,
+                weekday,
+                day: d.date.day(),
+                date: d.date.to_string(),
+                in_month: d.date.month() == date.month(),
+                today: d.date == today,
+                more: (total - entries.len()) as u64 + unread,
+                entries,
+            }
+        })
+        .collect();
+    // Each view reads one of the two shapes; the other stays empty.
+    let weeks: Vec<&[DayView]> = if month_view {
+        cells.chunks(7).collect()
+    } else {
+        Vec::new()
+    };
+    let week_days: &[DayView] = if month_view { &[] } else { &cells };
+    let picked_id = book.as_ref().map(|b| b.case.id);
+    let case_choices: Vec<Value> = bookable
+        .iter()
+        .map(|c| {
             json!({
-                "label": dates::long_date(lang, d.date),
-                "weekday": dates::weekday(lang, d.date.weekday(), WeekdayWidth::Long),
-                "day": d.date.day(),
-                "date": d.date.to_string(),
-                "in_month": d.date.month() == date.month(),
-                "today": d.date == today,
-                "more": total - shown.len(),
-                "entries": shown,
+                "value": c.id,
+                "label": c.court_case_number,
+                "selected": Some(c.id) == picked_id,
             })
         })
         .collect();
-    let weeks: Vec<Value> = cells.chunks(7).map(|w| Value::from(w.to_vec())).collect();
-    let weekdays: Vec<String> = [
-        chrono::Weekday::Mon,
-        chrono::Weekday::Tue,
-        chrono::Weekday::Wed,
-        chrono::Weekday::Thu,
-        chrono::Weekday::Fri,
-        chrono::Weekday::Sat,
-        chrono::Weekday::Sun,
-    ]
-    .iter()
-    .map(|d| dates::weekday(lang, *d, WeekdayWidth::Short))
-    .collect();
+    let durations: Vec<Value> = [30i64, 45, 60, 90, 120, 180]
+        .iter()
+        .map(|m| json!({ "value": m, "label": format!("{m} {}", minutes_word(lang)), "selected": *m == minutes }))
+        .collect();
     let html = templates::render_page(
         templates::CALENDAR_PAGE,
         minijinja::context! {
@@ -666,12 +934,15 @@ async fn calendar(
             title => title,
             clock => clock_sentence(lang, tz),
             weeks => v(&weeks),
-            days => v(&cells),
-            weekdays => v(&weekdays),
+            days => v(&week_days),
+            weekdays => v(&labels.weekdays),
             date => date.to_string(),
             prev => prev.to_string(),
             next => next.to_string(),
             today => today.to_string(),
+            cases => v(&case_choices),
+            minutes => minutes,
+            durations => v(&durations),
         },
     )?;
     Ok(me.reader.answer(StatusCode::OK, html))
@@ -1013,6 +1284,8 @@ async fn set_external_calendar(
 #[derive(Deserialize)]
 struct BookQuery {
     duration_minutes: Option<i64>,
+    /// A free time picked on the calendar (RFC 3339), offered first.
+    starts_at: Option<String>,
     place: Option<String>,
     online_url: Option<String>,
 }
@@ -1038,24 +1311,43 @@ async fn free_slots(
     record: &CaseRecord,
     minutes: i64,
 ) -> AppResult<Vec<slots::Interval>> {
+    let from = Utc::now();
+    let to = from + Duration::days(SLOT_DAYS);
+    free_slots_between(
+        state,
+        me,
+        &record.case,
+        minutes,
+        (from, to),
+        Some(MAX_SLOTS),
+    )
+    .await
+}
+
+/// Free slots of the mediator for `case` in `range`, from now on and until
+/// the case's deadline ends on its court's clock, with the closed days of
+/// its court left out: the engine and rules of the API's free-slots
+/// endpoint.
+async fn free_slots_between(
+    state: &AppState,
+    me: &Me,
+    case: &crate::services::records::Case,
+    minutes: i64,
+    (from, to): (DateTime<Utc>, DateTime<Utc>),
+    limit: Option<usize>,
+) -> AppResult<Vec<slots::Interval>> {
     let Some(calendar) = cache::calendar(&state.db, &state.calendars, me.id()).await? else {
         return Err(AppError::not_found("mediator"));
     };
-    let from = Utc::now();
-    let court_tz = cases::party_view(&state.db, &record.case).await?.court_tz;
-    let deadline_end = midnight(court_tz, record.case.mediation_deadline + Duration::days(1));
-    let to = (from + Duration::days(SLOT_DAYS)).min(deadline_end);
+    let from = from.max(Utc::now());
+    let court_tz = cases::party_view(&state.db, case).await?.court_tz;
+    let deadline_end = midnight(court_tz, case.mediation_deadline + Duration::days(1));
+    let to = to.min(deadline_end);
     if to <= from {
         return Ok(Vec::new());
     }
     let rules = assignments::rules(&state.settings, minutes);
-    Ok(calendar.free_slots(
-        from,
-        to,
-        &rules,
-        Some(record.case.court_id),
-        Some(MAX_SLOTS),
-    ))
+    Ok(calendar.free_slots(from, to, &rules, Some(case.court_id), limit))
 }
 
 /// Slots grouped by day on the mediator's clock, for the templates.
@@ -1106,6 +1398,35 @@ async fn render_book(
         }
     });
     let slots = free_slots(state, me, record, minutes).await?;
+    // The time picked on the calendar, if it is still free for this
+    // length: the engine is asked about exactly that span.
+    let picked_at = q
+        .starts_at
+        .as_deref()
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
+        .map(|t| t.with_timezone(&Utc));
+    let mut picked = Value::Null;
+    let mut picked_gone = false;
+    if let Some(at) = picked_at {
+        let end = at + Duration::minutes(minutes);
+        let free = free_slots_between(state, me, &record.case, minutes, (at, end), Some(1)).await?;
+        if free.first().is_some_and(|s| s.start == at) {
+            let day = at.with_timezone(&me.tz).date_naive();
+            picked = json!({
+                "starts_at": at.to_rfc3339(),
+                "label": time_range(lang, me.tz, at, end),
+                "day": format!(
+                    "{}, {}",
+                    dates::weekday(lang, day.weekday(), WeekdayWidth::Long),
+                    dates::long_date(lang, day)
+                ),
+            });
+        } else {
+            picked_gone = true;
+        }
+    }
     let default_format = if record.case.violence_reported && !record.case.joint_session_override {
         SessionFormat::Separate
     } else {
@@ -1147,6 +1468,8 @@ async fn render_book(
             online_url => online_url,
             formats => v(&formats),
             errors => v(&errors),
+            picked => v(&picked),
+            picked_gone => picked_gone,
         },
     )?;
     Ok(me.reader.answer(status, html))
@@ -1252,6 +1575,7 @@ async fn book(
                     room_id.to_owned()
                 }),
                 online_url: Some(online_url.to_owned()),
+                starts_at: Some(form.get("starts_at").to_owned()),
             };
             let status = match e {
                 AppError::Conflict { .. } => StatusCode::CONFLICT,
