@@ -4,6 +4,7 @@
 //! here, never from `Display` of a chrono type or an ISO stamp.
 
 pub mod dates;
+pub mod fields;
 pub mod outcomes;
 pub mod reasons;
 pub mod words;

@@ -208,6 +208,57 @@ async fn the_referral_form_shows_the_apis_errors_next_to_each_field() {
     );
 }
 
+/// The message shown at `field` (the text of its `<p id="{field}-error">`).
+fn field_message(html: &str, field: &str) -> String {
+    let start = html
+        .find(&format!(r#"id="{field}-error">"#))
+        .unwrap_or_else(|| panic!("no message at {field}: {html}"));
+    let rest = &html[start..];
+    let text = &rest[rest.find('>').expect("tag end") + 1..];
+    text[..text.find("</p>").expect("end of the message")].to_owned()
+}
+
+#[tokio::test]
+async fn a_russian_clerk_reads_the_referral_forms_field_errors_in_russian() {
+    let app = spawn_app().await;
+    let court = app.create_court("RFR").await;
+    let email = clerk_email(&app, court).await;
+    let mut browser = Browser::new(&app);
+    browser.log_in(&email, PASSWORD).await;
+    browser.get("/cases/new").await;
+    browser.switch_language("ru", "/cases/new").await;
+    browser.get("/cases/new").await;
+
+    let mut form = referral_form(&browser.csrf, "2-560/2026");
+    set(&mut form, "party1_email", "not-an-email");
+    set(&mut form, "party0_iin_bin", "900101300127");
+    set(&mut form, "court_case_number", "2-560;2026");
+    let page = browser.post("/cases/new", &pairs(&form)).await;
+    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+    for (field, russian) in [
+        ("party1_email", "Неверный адрес электронной почты."),
+        (
+            "party0_iin_bin",
+            "Неверный ИИН/БИН: не сходится контрольная цифра.",
+        ),
+        (
+            "court_case_number",
+            "Допустимы только буквы, цифры, пробелы и - / . ( ).",
+        ),
+    ] {
+        assert_eq!(
+            visible_text(&field_message(&page.html, field)).trim(),
+            russian,
+            "{field}"
+        );
+    }
+    // The API still says it in its own words: the check is the same one.
+    let text = visible_text(&page.html);
+    assert!(!text.contains("is not a valid email address"), "{text}");
+    assert!(!text.contains("control digit"), "{text}");
+    assert!(text.contains("Проверьте отмеченные поля."), "{text}");
+}
+
 #[tokio::test]
 async fn every_clerk_form_is_refused_without_its_csrf_token() {
     let app = spawn_app().await;

@@ -216,6 +216,11 @@ async fn a_mediator_accepts_books_a_free_slot_and_reads_the_session_in_words() {
     let outcome = format!("/cases/{}/outcome", s.case);
     let form = browser.get(&outcome).await;
     assert!(form.html.contains("<form id=\"outcome\" method=\"post\""));
+    // Enter in a field presses the form's first submit button: the one that
+    // saves, not "add a term".
+    let first = first_submit_button(&form.html, "outcome");
+    assert!(!first.contains("add_term"), "{first}");
+    assert!(form.html.contains("name=\"add_term\""));
     let csrf = browser.csrf.clone();
     let today = Utc::now().date_naive().to_string();
     let bad = browser
@@ -603,4 +608,25 @@ async fn the_week_calendar_draws_free_times_that_lead_to_booking_the_one_picked(
     assert!(!again.html.contains("id=\"picked-slot\""));
     let text = visible_text(&again.html);
     assert!(text.contains("no longer free"), "{text}");
+}
+
+/// The first `<button type="submit">` (or `<input type="submit">`) inside the
+/// `<form id="{form}">`, in tree order: the form's default button.
+fn first_submit_button(html: &str, form: &str) -> String {
+    let start = html
+        .find(&format!("<form id=\"{form}\""))
+        .unwrap_or_else(|| panic!("no form {form}"));
+    let body = &html[start..];
+    let body = &body[..body.find("</form>").expect("the form ends")];
+    let at = ["<button", "<input"]
+        .iter()
+        .flat_map(|tag| body.match_indices(tag).map(|(i, _)| i))
+        .filter(|&i| {
+            let tag = &body[i..i + body[i..].find('>').expect("tag end")];
+            tag.contains("type=\"submit\"")
+                || (tag.starts_with("<button") && !tag.contains("type="))
+        })
+        .min()
+        .expect("a submit button");
+    body[at..at + body[at..].find('>').expect("tag end") + 1].to_owned()
 }

@@ -199,11 +199,37 @@ impl Story {
     /// Clicks `css` and waits for the new page the form leads to (a new
     /// document, even where the URL is the same).
     async fn submit(&mut self, css: &str, name: &str, to: impl Fn(&str) -> bool) -> String {
+        self.submit_with(css, None, name, to).await
+    }
+
+    /// Types `text` into the field at `css` and presses Enter there, as a
+    /// person finishing a form does; then waits for the next page.
+    async fn type_and_enter(
+        &mut self,
+        css: &str,
+        text: &str,
+        name: &str,
+        to: impl Fn(&str) -> bool,
+    ) -> String {
+        self.submit_with(css, Some(text), name, to).await
+    }
+
+    async fn submit_with(
+        &mut self,
+        css: &str,
+        enter_after: Option<&str>,
+        name: &str,
+        to: impl Fn(&str) -> bool,
+    ) -> String {
         let e = self.driver.find(css).await;
         self.driver
             .run("window.__kelisimOldPage = true; return true;", vec![])
             .await;
-        self.driver.click(&e).await;
+        match enter_after {
+            // U+E007 is the Enter key in WebDriver.
+            Some(text) => self.driver.type_into(&e, &format!("{text}\u{E007}")).await,
+            None => self.driver.click(&e).await,
+        }
         let started = std::time::Instant::now();
         let url = loop {
             let url = self.driver.url().await;
@@ -666,11 +692,15 @@ async fn mediator_and_party(story: &mut Story, cast: &Cast, case: Uuid) -> Uuid 
     story
         .fill("#term1_text", "The parties withdraw their claims.")
         .await;
-    story.fill("#signed_at_place", "Almaty").await;
+    // Enter in the last field saves the outcome (the form's main action),
+    // not "add a term".
     story
-        .submit("#save-outcome", "mediator-outcome-recorded", |u| {
-            u.ends_with("/outcome")
-        })
+        .type_and_enter(
+            "#signed_at_place",
+            "Almaty",
+            "mediator-outcome-recorded",
+            |u| u.ends_with("/outcome"),
+        )
         .await;
     assert!(
         story.find_exists("#submit-outcome").await,

@@ -2,7 +2,8 @@
 //! message next to each field it names and a line for the whole form.
 //!
 //! Rule: a page checks nothing itself; it calls the service (or the API's
-//! own parse function) and shows what that refused, field by field.
+//! own parse function) and shows what that refused, field by field, in the
+//! reader's language (`i18n::fields` says the API's message again).
 
 use std::collections::BTreeMap;
 
@@ -35,11 +36,12 @@ impl FormErrors {
     fn add(&mut self, lang: Language, errors: &[FieldError]) {
         for e in errors {
             let name = form_name(&e.field);
-            let message = format!("{} {}", check_words(lang), e.message);
+            let message = i18n::fields::message(lang, &e.message)
+                .unwrap_or_else(|| format!("{} {}", check_words(lang), e.message));
             match self.fields.get_mut(&name) {
                 Some(m) => {
-                    m.push_str("; ");
-                    m.push_str(&e.message);
+                    m.push(' ');
+                    m.push_str(&message);
                 }
                 None => {
                     self.fields.insert(name, message);
