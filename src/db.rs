@@ -231,6 +231,43 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn writers_take_turns_in_order_per_file() {
+        let (one, two) = (
+            tempfile::tempdir().expect("dir"),
+            tempfile::tempdir().expect("dir"),
+        );
+        let (a, b) = (sqlite(one.path()).await, sqlite(two.path()).await);
+        let held = begin_write(&a).await.expect("first writer");
+        // Another file: no waiting.
+        let other = tokio::time::timeout(Duration::from_secs(2), begin_write(&b))
+            .await
+            .expect("a writer to another file does not wait")
+            .expect("begun");
+        other.commit().await.expect("commit");
+        // The same file: each waits for the one before, and they commit in
+        // the order they asked.
+        let order = Arc::new(Mutex::new(Vec::new()));
+        let mut waiting = Vec::new();
+        for n in 1..=4 {
+            let (db, order) = (a.clone(), order.clone());
+            waiting.push(tokio::spawn(async move {
+                let txn = begin_write(&db).await?;
+                txn.execute_unprepared(&format!("INSERT INTO t VALUES ({n})"))
+                    .await?;
+                order.lock().expect("order").push(n);
+                txn.commit().await
+            }));
+            tokio::time::sleep(std::time::Duration::from_millis(30)).await;
+        }
+        assert!(order.lock().expect("order").is_empty(), "all wait");
+        held.commit().await.expect("first commit");
+        for w in waiting {
+            w.await.expect("joined").expect("committed");
+        }
+        assert_eq!(*order.lock().expect("order"), [1, 2, 3, 4]);
+    }
+
+    #[tokio::test]
     async fn a_write_that_reads_first_waits_for_another_writer_instead_of_failing() {
         let dir = tempfile::tempdir().expect("dir");
         let db = sqlite(dir.path()).await;
