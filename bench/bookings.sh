@@ -14,6 +14,7 @@
 #   MEDIATORS [20]           mediators
 #   CASES_PER_MEDIATOR [50]  accepted cases per mediator
 #   HISTORY [1000]           past sessions added per mediator before the last round (0: none)
+#   CONCURRENCY [1]          bookers (and bare inserters) at once, closed loop
 #   SQLITE_SETTINGS [full,normal]   synchronous (full: as db::connect opens it)
 #   PG_SETTINGS [on,off]            synchronous_commit (on: as db::connect opens it)
 #   PG_ADMIN_URL [postgres://postgres@127.0.0.1:5432/postgres]
@@ -31,11 +32,12 @@ ROUNDS=${ROUNDS:-2}
 MEDIATORS=${MEDIATORS:-20}
 CASES_PER_MEDIATOR=${CASES_PER_MEDIATOR:-50}
 HISTORY=${HISTORY:-1000}
+CONCURRENCY=${CONCURRENCY:-1}
 SQLITE_SETTINGS=${SQLITE_SETTINGS:-full,normal}
 PG_SETTINGS=${PG_SETTINGS:-on,off}
 PG_ADMIN_URL=${PG_ADMIN_URL:-postgres://postgres@127.0.0.1:5432/postgres}
 TIMEOUT=${TIMEOUT:-1800}
-BIN="$ROOT/target/release/examples/bench_bookings"
+BIN="${CARGO_TARGET_DIR:-$ROOT/target}/release/examples/bench_bookings"
 
 case "$WHICH" in
     sqlite | postgres | both) ;;
@@ -75,7 +77,7 @@ run() {
     local url=$1 settings=$2 out
     local args=(--database-url "$url" --mediators "$MEDIATORS"
         --cases-per-mediator "$CASES_PER_MEDIATOR" --bookings "$BOOKINGS" --rounds "$ROUNDS"
-        --history "$HISTORY" --settings "$settings")
+        --history "$HISTORY" --settings "$settings" --concurrency "$CONCURRENCY")
     log "bench_bookings ${args[*]}"
     echo "rustc processes running at the start: $(pgrep -c -x rustc || true); load: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
     timeout "$TIMEOUT" "$BIN" "${args[@]}" >"$WORK/out.json" &

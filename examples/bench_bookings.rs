@@ -11,8 +11,9 @@
 //! SKIP_BUILD=1 BOOKINGS=1000 ROUNDS=1 HISTORY=0 bench/bookings.sh postgres
 //! ```
 //!
-//! What it does, in one process and one operation at a time (sequential,
-//! like a steady stream):
+//! What it does, in one process, one operation at a time (sequential, like
+//! a steady stream) or, with `--concurrency N`, N at once (N bookers, each
+//! booking again as soon as its previous booking is answered):
 //!
 //! 1. migrates and seeds through the services: an admin, one court
 //!    (Asia/Almaty), a clerk, `--mediators` mediators (each with a login,
@@ -103,6 +104,10 @@ struct Args {
     /// skips that round).
     #[arg(long, default_value_t = 1_000)]
     history: usize,
+    /// Bookers (and bare inserters) running at once, each one operation
+    /// after another; 1 is a steady one-at-a-time stream.
+    #[arg(long, default_value_t = 1)]
+    concurrency: usize,
 }
 
 const PASSWORD: &str = "bench password 123";
@@ -236,6 +241,7 @@ async fn connect(
 
 // ---- seeding --------------------------------------------------------------------
 
+#[derive(Clone)]
 struct World {
     tz: Tz,
     clerk: Caller,
@@ -476,7 +482,18 @@ async fn book_one(
     settings: &Settings,
     world: &mut World,
 ) -> anyhow::Result<()> {
-    let (k, case_id, starts_at) = world.next();
+    let (k, _, _) = world.next();
+    book_at(db, settings, world, k).await
+}
+
+/// (a) Booking number `k` (see [`World::slot`]).
+async fn book_at(
+    db: &DatabaseConnection,
+    settings: &Settings,
+    world: &World,
+    k: usize,
+) -> anyhow::Result<()> {
+    let (case_id, starts_at) = world.slot(k);
     let record = sessions::book(
         db,
         settings,
@@ -621,6 +638,51 @@ where
     })
 }
 
+/// Runs `op(0)` … `op(n - 1)` from `clients` tasks at once, each taking the
+/// next number when its previous operation is done (a closed loop, as
+/// `clients` users would).
+async fn measure_concurrent<F, Fut>(n: usize, clients: usize, op: F) -> anyhow::Result<Run>
+where
+    F: Fn(usize) -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = anyhow::Result<()>> + Send + 'static,
+{
+    let op = Arc::new(op);
+    let next = Arc::new(AtomicUsize::new(0));
+    let cpu0 = Cpu::now();
+    let start = Instant::now();
+    let mut tasks = tokio::task::JoinSet::new();
+    for _ in 0..clients.max(1) {
+        let (op, next) = (op.clone(), next.clone());
+        tasks.spawn(async move {
+            let mut us = Vec::new();
+            loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                if i >= n {
+                    break;
+                }
+                let t = Instant::now();
+                op(i).await?;
+                us.push(t.elapsed().as_secs_f64() * 1e6);
+            }
+            anyhow::Ok(us)
+        });
+    }
+    let mut us = Vec::with_capacity(n);
+    while let Some(done) = tasks.join_next().await {
+        us.extend(done??);
+    }
+    let wall = start.elapsed().as_secs_f64();
+    let cpu1 = Cpu::now();
+    let own = (cpu1.own - cpu0.own) as f64 / CLK_TCK;
+    let all = (cpu1.busy - cpu0.busy) as f64 / CLK_TCK;
+    Ok(Run {
+        us,
+        wall,
+        own_cpu_s: own,
+        others_cpu_s: (all - own).max(0.0),
+    })
+}
+
 /// `a[key] / b[key]`, or `b[key] / a[key]` with `inverse` (for latencies,
 /// so that both ratios read "bookings as a fraction of bare inserts").
 fn ratio(a: &serde_json::Value, b: &serde_json::Value, key: &str, inverse: bool) -> f64 {
@@ -661,14 +723,38 @@ async fn round(
     settings: &Settings,
     world: &mut World,
     n: usize,
+    concurrency: usize,
     label: &str,
 ) -> anyhow::Result<serde_json::Value> {
     let before = world.sessions_per_mediator();
     let rustc_before = rustc_running();
-    let a = measure(n, async || book_one(db, settings, world).await)
+    let (a, b) = if concurrency <= 1 {
+        (
+            measure(n, async || book_one(db, settings, world).await)
+                .await?
+                .summary(),
+            measure(n, async || bare_one(db).await).await?.summary(),
+        )
+    } else {
+        let shared = Arc::new(world.clone());
+        let first = world.booked;
+        let (pool, config) = (db.clone(), Arc::new(settings.clone()));
+        let a = measure_concurrent(n, concurrency, move |i| {
+            let (db, settings, world) = (pool.clone(), config.clone(), shared.clone());
+            async move { book_at(&db, &settings, &world, first + i).await }
+        })
         .await?
         .summary();
-    let b = measure(n, async || bare_one(db).await).await?.summary();
+        world.booked += n;
+        let pool = db.clone();
+        let b = measure_concurrent(n, concurrency, move |_| {
+            let db = pool.clone();
+            async move { bare_one(&db).await }
+        })
+        .await?
+        .summary();
+        (a, b)
+    };
     let rustc_after = rustc_running();
     let ratio_rate = ratio(&a, &b, "per_s", false);
     let ratio_median = ratio(&a, &b, "median_us", true);
@@ -685,6 +771,7 @@ async fn round(
     ));
     let out = serde_json::json!({
         "round": label,
+        "concurrency": concurrency,
         "calendar_sessions_per_mediator_before": before,
         "bookings": a,
         "bare_inserts": b,
@@ -839,7 +926,15 @@ async fn main() -> anyhow::Result<()> {
             } else {
                 format!("{} round {r}", setting.key())
             };
-            let mut out = round(db, &settings, &mut world, args.bookings, &label).await?;
+            let mut out = round(
+                db,
+                &settings,
+                &mut world,
+                args.bookings,
+                args.concurrency,
+                &label,
+            )
+            .await?;
             out["setting"] = setting.name().into();
             rounds.push(out);
         }
@@ -856,6 +951,7 @@ async fn main() -> anyhow::Result<()> {
         "database": if sqlite { "sqlite" } else { "postgresql" },
         "mediators": world.mediators,
         "bookings_per_round": args.bookings,
+        "concurrency": args.concurrency,
         "booking": {
             "minutes": SESSION_MINUTES,
             "emails": 3,

@@ -5,14 +5,18 @@
 //! Rule: this module depends on nothing of the application but its
 //! settings, so that every layer may stamp rows without an import cycle.
 
+use std::collections::HashMap;
+use std::path::PathBuf;
 use std::str::FromStr;
+use std::sync::{Arc, LazyLock, Mutex};
 use std::time::Duration;
 
 use anyhow::Context;
 use sea_orm::sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{
     ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend,
-    DbErr, SqliteTransactionMode, TransactionOptions, TransactionTrait,
+    DbErr, ExecResult, QueryResult, SqliteTransactionMode, Statement, TransactionOptions,
+    TransactionTrait,
 };
 
 use crate::config::Settings;
@@ -52,6 +56,14 @@ pub async fn connect(settings: &Settings) -> anyhow::Result<DatabaseConnection> 
                 .foreign_keys(true)
                 .busy_timeout(Duration::from_secs(10))
         });
+    } else {
+        // A connection is tested (one round trip) before it is handed out
+        // only when it has been idle for a second: under load every
+        // statement would otherwise cost two round trips, and sqlx tests
+        // each connection again when it comes back to the pool, so one
+        // that failed mid-request is closed then. One idle longer (the
+        // server restarted meanwhile, a proxy cut it) is tested first.
+        options.test_before_acquire_if_idle_for(Duration::from_secs(1));
     }
     let db = Database::connect(options)
         .await
@@ -66,12 +78,107 @@ pub async fn connect(settings: &Settings) -> anyhow::Result<DatabaseConnection> 
 /// another connection holds the lock or has written since its read, which
 /// turned an ordinary race with another writer (a delivery round, another
 /// request) into a 500. PostgreSQL ignores the mode.
-pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
-    db.begin_with_options(TransactionOptions {
-        sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
-        ..TransactionOptions::default()
-    })
-    .await
+///
+/// On SQLite, writers of this process first queue for their turn in
+/// order ([`WriteTransaction`]) and hold it until they commit or roll back,
+/// so that at most one of them asks SQLite for the lock at a time. Left to
+/// SQLite's busy timeout, eight writers at once poll for the lock with
+/// sleeps of 1 to 100 ms, in no order: a booking among them waited tens of
+/// milliseconds for a lock held for two. A writer that has waited for its
+/// turn as long as the busy timeout goes on without it (SQLite still
+/// serialises the writes; another process, such as the command line,
+/// never had a turn here).
+pub async fn begin_write(db: &DatabaseConnection) -> Result<WriteTransaction, DbErr> {
+    let turn = match write_gate(db) {
+        Some(gate) => tokio::time::timeout(WRITE_TURN_WAIT, gate.lock_owned())
+            .await
+            .ok(),
+        None => None,
+    };
+    let txn = db
+        .begin_with_options(TransactionOptions {
+            sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+            ..TransactionOptions::default()
+        })
+        .await?;
+    Ok(WriteTransaction { txn, _turn: turn })
+}
+
+/// How long a writer waits for its turn in this process, as long as
+/// SQLite's busy timeout.
+const WRITE_TURN_WAIT: Duration = Duration::from_secs(10);
+
+/// The queue of this process's writers to one SQLite file (none for
+/// PostgreSQL, whose row locks order writers to the same rows and let
+/// others run at once).
+fn write_gate(db: &DatabaseConnection) -> Option<Arc<tokio::sync::Mutex<()>>> {
+    type Gates = Mutex<HashMap<PathBuf, Arc<tokio::sync::Mutex<()>>>>;
+    static GATES: LazyLock<Gates> = LazyLock::new(Gates::default);
+    if db.get_database_backend() != DbBackend::Sqlite {
+        return None;
+    }
+    let file = db
+        .get_sqlite_connection_pool()
+        .connect_options()
+        .get_filename()
+        .to_path_buf();
+    let mut gates = GATES.lock().unwrap_or_else(|p| p.into_inner());
+    Some(gates.entry(file).or_default().clone())
+}
+
+/// A transaction begun by [`begin_write`]; on SQLite it holds this
+/// process's turn to write until it is committed, rolled back or dropped.
+/// Used as the [`DatabaseTransaction`] it wraps.
+pub struct WriteTransaction {
+    txn: DatabaseTransaction,
+    _turn: Option<tokio::sync::OwnedMutexGuard<()>>,
+}
+
+impl WriteTransaction {
+    /// Commits, then gives the turn to the next writer.
+    pub async fn commit(self) -> Result<(), DbErr> {
+        self.txn.commit().await
+    }
+
+    /// Rolls back, then gives the turn to the next writer.
+    pub async fn rollback(self) -> Result<(), DbErr> {
+        self.txn.rollback().await
+    }
+}
+
+impl std::ops::Deref for WriteTransaction {
+    type Target = DatabaseTransaction;
+
+    fn deref(&self) -> &DatabaseTransaction {
+        &self.txn
+    }
+}
+
+#[sea_orm::prelude::async_trait::async_trait]
+impl ConnectionTrait for WriteTransaction {
+    fn get_database_backend(&self) -> DbBackend {
+        self.txn.get_database_backend()
+    }
+
+    async fn execute_raw(&self, stmt: Statement) -> Result<ExecResult, DbErr> {
+        self.txn.execute_raw(stmt).await
+    }
+
+    async fn execute_unprepared(&self, sql: &str) -> Result<ExecResult, DbErr> {
+        self.txn.execute_unprepared(sql).await
+    }
+
+    async fn query_one_raw(&self, stmt: Statement) -> Result<Option<QueryResult>, DbErr> {
+        self.txn.query_one_raw(stmt).await
+    }
+
+    async fn query_all_raw(&self, stmt: Statement) -> Result<Vec<QueryResult>, DbErr> {
+        self.txn.query_all_raw(stmt).await
+    }
+
+    fn support_returning(&self) -> bool {
+        self.txn.support_returning()
+    }
 }
 
 /// Readiness: the database answers a trivial query.
@@ -121,6 +228,43 @@ mod tests {
             .await
             .expect("create");
         db
+    }
+
+    #[tokio::test]
+    async fn writers_take_turns_in_order_per_file() {
+        let (one, two) = (
+            tempfile::tempdir().expect("dir"),
+            tempfile::tempdir().expect("dir"),
+        );
+        let (a, b) = (sqlite(one.path()).await, sqlite(two.path()).await);
+        let held = begin_write(&a).await.expect("first writer");
+        // Another file: no waiting.
+        let other = tokio::time::timeout(Duration::from_secs(2), begin_write(&b))
+            .await
+            .expect("a writer to another file does not wait")
+            .expect("begun");
+        other.commit().await.expect("commit");
+        // The same file: each waits for the one before, and they commit in
+        // the order they asked.
+        let order = Arc::new(Mutex::new(Vec::new()));
+        let mut waiting = Vec::new();
+        for n in 1..=4 {
+            let (db, order) = (a.clone(), order.clone());
+            waiting.push(tokio::spawn(async move {
+                let txn = begin_write(&db).await?;
+                txn.execute_unprepared(&format!("INSERT INTO t VALUES ({n})"))
+                    .await?;
+                order.lock().expect("order").push(n);
+                txn.commit().await
+            }));
+            tokio::time::sleep(std::time::Duration::from_millis(30)).await;
+        }
+        assert!(order.lock().expect("order").is_empty(), "all wait");
+        held.commit().await.expect("first commit");
+        for w in waiting {
+            w.await.expect("joined").expect("committed");
+        }
+        assert_eq!(*order.lock().expect("order"), [1, 2, 3, 4]);
     }
 
     #[tokio::test]

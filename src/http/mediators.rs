@@ -14,7 +14,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use super::auth::{Admin, Auth};
+use super::auth::{Admin, Auth, Bearer, authenticated_by, record_caller};
 use super::extract::{ApiJson, ApiPath, ApiQuery, parse_json};
 use super::list::ListResponse;
 use super::response::created;
@@ -731,10 +731,25 @@ pub struct FreeSlots {
 ))]
 async fn free_slots(
     State(state): State<AppState>,
-    Auth(caller): Auth,
-    ApiPath(id): ApiPath<Uuid>,
-    ApiQuery(q): ApiQuery<FreeSlotParams>,
+    Bearer(token): Bearer,
+    path: Result<ApiPath<Uuid>, AppError>,
+    query: Result<ApiQuery<FreeSlotParams>, AppError>,
 ) -> AppResult<Json<FreeSlots>> {
+    // The token first, as every route checks it: a caller without a valid
+    // one learns nothing of the mediator or of the query's faults. With a
+    // well-formed request it is checked in the statement that reads the
+    // calendar's version.
+    let (id, q) = match (path, query) {
+        (Ok(ApiPath(id)), Ok(ApiQuery(q))) => (id, q),
+        (Err(e), _) | (Ok(_), Err(e)) => {
+            record_caller(&authenticated_by(&state, &token).await?);
+            return Err(e);
+        }
+    };
+    let (caller, calendar) =
+        cache::calendar_for_caller(&state.db, &state.calendars, &state.auth_cache, &token, id)
+            .await?;
+    record_caller(&caller);
     let mut f = Fields::default();
     if q.to <= q.from {
         f.push("to", "must be after from");
@@ -753,8 +768,7 @@ async fn free_slots(
         grid_minutes: state.settings.slot_grid_minutes,
         buffer: chrono::Duration::minutes(i64::from(state.settings.session_buffer_minutes)),
     };
-    let calendar = cache::calendar(&state.db, &state.calendars, id)
-        .await?
+    let calendar = calendar
         .filter(|c| c.access(&caller).is_some())
         .ok_or_else(|| AppError::not_found("mediator"))?;
     let slots = calendar.free_slots(q.from, q.to, &rules, q.court_id, None);

@@ -4,13 +4,15 @@
 use std::collections::HashMap;
 
 use chrono::{Duration, Timelike, Utc};
-use reqwest::StatusCode;
+use reqwest::{Method, StatusCode};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::{Value, json};
 
 use crate::common::smtp::SmtpServer;
-use crate::common::{TestApp, id, spawn_app, spawn_app_with, wait_until, wait_until_delivered};
+use crate::common::{
+    PASSWORD, TestApp, id, spawn_app, spawn_app_with, wait_until, wait_until_delivered,
+};
 use crate::sessions::{Setup, accepted_case, book, futures_join_all, rfc, tuesday_at_ten};
 
 #[tokio::test]
@@ -61,6 +63,55 @@ async fn time_off_added_on_one_instance_is_seen_by_the_next_free_slots_request_o
     assert_eq!(resp.status(), StatusCode::CREATED);
     assert_eq!(slots(&second, &s, day).await, 0, "the whole day is off now");
     assert_eq!(slots(&first, &s, day).await, 0);
+}
+
+#[tokio::test]
+async fn a_token_revoked_on_one_instance_is_refused_by_free_slots_on_the_other_at_once() {
+    let first = spawn_app().await;
+    let second = first.another_instance().await;
+    let s = accepted_case(&first, "REVOKE", json!({})).await;
+    let day = tuesday_at_ten(8) - Duration::hours(5);
+    let token = second.login("admin@kelisim.test", PASSWORD).await;
+    let url = format!(
+        "/api/v1/mediators/{}/free-slots?from={}&to={}&duration_minutes=60",
+        s.mediator,
+        rfc(day),
+        rfc(day + Duration::days(1))
+    );
+    // The second instance has answered this token (and cached the calendar).
+    assert_eq!(
+        second.get(&url, Some(&token)).await.status(),
+        StatusCode::OK
+    );
+    let resp = first
+        .request(Method::DELETE, "/api/v1/auth/token", Some(&token), None)
+        .await;
+    assert_eq!(resp.status(), StatusCode::NO_CONTENT);
+    assert_eq!(
+        second.get(&url, Some(&token)).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    // A user disabled on the first instance is refused on the second at once.
+    let resp = second.get(&url, Some(&s.mediator_token)).await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    let login = entity::mediators::Entity::find_by_id(s.mediator)
+        .one(&first.db)
+        .await
+        .expect("mediator")
+        .and_then(|m| m.user_id)
+        .expect("a login");
+    let resp = first
+        .patch(
+            &format!("/api/v1/users/{login}"),
+            Some(&first.admin_token),
+            json!({"active": false}),
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert_eq!(
+        second.get(&url, Some(&s.mediator_token)).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
 }
 
 /// How many free 60-minute slots the mediator has on `day`, asked of `app`.

@@ -582,6 +582,47 @@ async fn free_slot_ranges_over_92_days_and_bad_durations_are_refused() {
     );
 }
 
+/// The token is checked before anything else of a free-slots request: a
+/// caller without a valid token learns nothing of the mediator or the query.
+#[tokio::test]
+async fn free_slots_check_the_token_first() {
+    let app = spawn_app().await;
+    let (_, mediator, _) = court_and_mediator(&app, "KZ-0810").await;
+    let good = "from=2026-01-01T00:00:00Z&to=2026-01-02T00:00:00Z&duration_minutes=60";
+    let bad = "from=2026-01-01T00:00:00Z&to=2026-01-02T00:00:00Z&duration_minutes=abc";
+    let unknown = Uuid::now_v7();
+    for (path, query) in [
+        (format!("{mediator}"), good),
+        (format!("{mediator}"), bad),
+        (format!("{unknown}"), good),
+        ("not-an-id".to_owned(), good),
+        (
+            format!("{mediator}"),
+            "from=2026-01-02T00:00:00Z&to=2026-01-01T00:00:00Z&duration_minutes=60",
+        ),
+    ] {
+        let url = format!("/api/v1/mediators/{path}/free-slots?{query}");
+        for token in [None, Some("kls_not-a-token")] {
+            problem(app.get(&url, token).await, StatusCode::UNAUTHORIZED).await;
+        }
+    }
+    // With a valid token: the query's fault, then an unknown mediator.
+    let url = format!("/api/v1/mediators/{mediator}/free-slots?{bad}");
+    problem(
+        app.get(&url, Some(&app.admin_token)).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    for path in [format!("{unknown}"), "not-an-id".to_owned()] {
+        let url = format!("/api/v1/mediators/{path}/free-slots?{good}");
+        problem(
+            app.get(&url, Some(&app.admin_token)).await,
+            StatusCode::NOT_FOUND,
+        )
+        .await;
+    }
+}
+
 #[tokio::test]
 async fn conflicts_need_a_valid_iin_or_a_name() {
     let app = spawn_app().await;

@@ -8,8 +8,10 @@ use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use chrono_tz::Tz;
-use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
+use sea_orm::sea_query::{Expr, ExprTrait, Query, SelectStatement};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect,
+};
 use uuid::Uuid;
 
 use super::hours::weekly;
@@ -18,7 +20,7 @@ use crate::domain::mediator::Access;
 use crate::domain::session::SessionStatus;
 use crate::domain::slots::{self, Busy, Interval, SlotRules, WeeklyInterval};
 use crate::error::{AppError, AppResult};
-use crate::services::auth::Caller;
+use crate::services::auth::{self, AuthCache, Caller};
 
 /// How many mediators' calendars one instance keeps. Past this the cache is
 /// emptied and refills with whoever is asked for next: simple, and a country's
@@ -120,19 +122,60 @@ pub async fn calendar<C: ConnectionTrait>(
     cache: &CalendarCache,
     mediator_id: Uuid,
 ) -> AppResult<Option<Arc<Calendar>>> {
-    use entity::mediators::{Column, Entity};
     // The version is read before anything else, so a snapshot is never
     // labelled newer than its data: a change committed meanwhile at worst
     // makes the next request load again.
-    let Some(version) = Entity::find_by_id(mediator_id)
-        .select_only()
-        .column(Column::CalendarVersion)
-        .into_tuple::<i64>()
-        .one(db)
+    let Some(version) = db
+        .query_one(&version_query(mediator_id))
         .await?
+        .map(|row| row.try_get_by_index::<i64>(0))
+        .transpose()?
     else {
         return Ok(None);
     };
+    calendar_at(db, cache, mediator_id, version).await
+}
+
+/// The caller of `token` and the current calendar of a mediator (`None`
+/// when there is no such mediator), for a request that needs both: the
+/// token check and the calendar version are one statement, so with the
+/// calendar cached the whole request is one round trip to the database.
+/// The token is checked against the database as [`auth::authenticate_cached`]
+/// does: one revoked anywhere stops working at once.
+pub async fn calendar_for_caller(
+    db: &DatabaseConnection,
+    cache: &CalendarCache,
+    auth_cache: &AuthCache,
+    token: &str,
+    mediator_id: Uuid,
+) -> AppResult<(Caller, Option<Arc<Calendar>>)> {
+    let (caller, version) =
+        auth::authenticate_along::<i64>(db, auth_cache, token, version_query(mediator_id)).await?;
+    let calendar = match version {
+        Some(version) => calendar_at(db, cache, mediator_id, version).await?,
+        None => None,
+    };
+    Ok((caller, calendar))
+}
+
+/// `SELECT calendar_version FROM mediators WHERE id = …`.
+fn version_query(mediator_id: Uuid) -> SelectStatement {
+    use entity::mediators::{Column, Entity};
+    Query::select()
+        .column((Entity, Column::CalendarVersion))
+        .from(Entity)
+        .and_where(Expr::col((Entity, Column::Id)).eq(mediator_id))
+        .to_owned()
+}
+
+/// The calendar at `version`, read from the database when the cache holds
+/// an older one.
+async fn calendar_at<C: ConnectionTrait>(
+    db: &C,
+    cache: &CalendarCache,
+    mediator_id: Uuid,
+    version: i64,
+) -> AppResult<Option<Arc<Calendar>>> {
     if let Some(hit) = cache.get(mediator_id, version) {
         return Ok(Some(hit));
     }
