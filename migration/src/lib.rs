@@ -21,6 +21,7 @@ mod m20261130_000401_report_indexes;
 mod m20261201_000100_case_facts;
 mod m20261201_000200_inbox;
 mod m20261201_000600_matching_indexes;
+mod m20261202_300001_matching_facts;
 
 /// Runs the Kelisim migrations (`Migrator::up(&db, None)`).
 pub struct Migrator;
@@ -41,6 +42,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000100_case_facts::Migration),
             Box::new(m20261201_000200_inbox::Migration),
             Box::new(m20261201_000600_matching_indexes::Migration),
+            Box::new(m20261202_300001_matching_facts::Migration),
         ]
     }
 }
