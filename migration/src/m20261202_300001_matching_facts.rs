@@ -145,13 +145,17 @@ impl MigrationTrait for Migration {
 }
 
 /// Recomputes the caseload of the mediators `m` matching `condition`,
-/// inserting the rows missing.
+/// inserting the rows missing. Written with `EXISTS` so that the count
+/// walks the mediator's assignments (by `idx_assignments_status_mediator_id`)
+/// and looks each case up by id: as a join, SQLite starts from every active
+/// case instead, which costs the whole table per trigger.
 fn refresh(condition: &str) -> String {
     format!(
         "INSERT INTO mediator_caseloads (mediator_id, active_cases) \
-         SELECT m.id, (SELECT COUNT(*) FROM assignments a JOIN cases c ON c.id = a.case_id \
+         SELECT m.id, (SELECT COUNT(*) FROM assignments a \
                         WHERE a.mediator_id = m.id AND a.status IN {HOLDING} \
-                          AND c.status IN {ACTIVE}) \
+                          AND EXISTS (SELECT 1 FROM cases c \
+                                      WHERE c.id = a.case_id AND c.status IN {ACTIVE})) \
            FROM mediators m WHERE {condition} \
          ON CONFLICT (mediator_id) DO UPDATE SET active_cases = excluded.active_cases"
     )
