@@ -2,7 +2,8 @@
 //! settings, and the per-instance caches.
 //!
 //! Rule: nothing here is the truth; the database is. The caches check it
-//! (calendars by version) or are short by design (authentications).
+//! (calendars and the matching registry by version) or are short by design
+//! (authentications).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -30,6 +31,9 @@ pub struct AppState {
     pub calendar_fetcher: CalendarFetcher,
     /// Mediators' calendars, checked against the database before each use.
     pub calendars: Arc<services::availability::cache::CalendarCache>,
+    /// The mediator registry as matching reads it, checked against the
+    /// database's registry version before each use.
+    pub registry: Arc<services::matching::RegistryCache>,
     /// Recent successful authentications (see `AuthCache` for the trade).
     pub auth_cache: Arc<services::auth::AuthCache>,
     /// What `/metrics` reports for this instance.
@@ -56,6 +60,7 @@ impl AppState {
             trusted_proxies,
             calendar_fetcher,
             calendars: Arc::default(),
+            registry: Arc::default(),
             auth_cache: Arc::new(services::auth::AuthCache::new(Duration::from_secs(
                 settings_auth_cache,
             ))),

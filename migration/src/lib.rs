@@ -22,6 +22,7 @@ mod m20261201_000100_case_facts;
 mod m20261201_000200_inbox;
 mod m20261201_000600_matching_indexes;
 mod m20261202_200001_case_list_indexes;
+mod m20261202_300001_matching_facts;
 
 /// Runs the Kelisim migrations (`Migrator::up(&db, None)`).
 pub struct Migrator;
@@ -43,6 +44,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000200_inbox::Migration),
             Box::new(m20261201_000600_matching_indexes::Migration),
             Box::new(m20261202_200001_case_list_indexes::Migration),
+            Box::new(m20261202_300001_matching_facts::Migration),
         ]
     }
 }

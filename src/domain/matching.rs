@@ -26,6 +26,8 @@
 //!   session may end is the end of that local day ([`deadline_instant`]),
 //!   never the end of the UTC day.
 
+use std::borrow::Borrow;
+
 use chrono::{DateTime, Duration, NaiveDate, NaiveTime, TimeZone, Utc};
 use chrono_tz::Tz;
 use serde::Serialize;
@@ -518,7 +520,14 @@ pub fn check(
 /// Single-threaded and allocation-light: the case is prepared once, the
 /// cheap rules run on every mediator without allocating, and the slot search
 /// runs only for those who passed them.
-pub fn rank(case: &CaseFacts, mediators: &[MediatorFacts], request: &MatchRequest) -> MatchResult {
+///
+/// The mediators may be owned or borrowed (`Cow`, `&MediatorFacts`), so that
+/// a caller holding the registry in memory passes it without copying.
+pub fn rank<M: Borrow<MediatorFacts>>(
+    case: &CaseFacts,
+    mediators: &[M],
+    request: &MatchRequest,
+) -> MatchResult {
     let view = CaseView::new(case);
 
     // The output records are built while each mediator's data is in cache,
@@ -530,6 +539,7 @@ pub fn rank(case: &CaseFacts, mediators: &[MediatorFacts], request: &MatchReques
     let mut excluded: Vec<Option<Excluded>> = Vec::new();
     let mut excluded_keys: Vec<(RegistryKey<'_>, usize)> = Vec::new();
     for m in mediators {
+        let m: &MediatorFacts = m.borrow();
         match view.evaluate(m, request) {
             Ok(slot) => {
                 let key = (

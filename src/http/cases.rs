@@ -597,6 +597,7 @@ pub async fn matches_view(
     let result = crate::services::matching::matches(
         &state.db,
         &state.calendars,
+        &state.registry,
         &record,
         crate::services::assignments::rules(&state.settings, minutes),
         crate::db::now(),

@@ -461,6 +461,226 @@ async fn matching_reports_every_exclusion_code_and_ranks_the_eligible_determinis
     }
 }
 
+/// The reasons `mediator` is excluded for, in the matches of `case` asked
+/// of `app`; `None` when they are a candidate.
+async fn exclusion(app: &TestApp, clerk: &str, case: Uuid, mediator: Uuid) -> Option<Value> {
+    let resp = app
+        .get(&format!("/api/v1/cases/{case}/matches"), Some(clerk))
+        .await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    let body: Value = resp.json().await.expect("json");
+    let listed = |list: &str| -> Vec<Value> {
+        body[list]
+            .as_array()
+            .expect("a list")
+            .iter()
+            .filter(|m| m["mediator_id"] == json!(mediator))
+            .cloned()
+            .collect()
+    };
+    let (candidates, excluded) = (listed("candidates"), listed("excluded"));
+    assert_eq!(
+        candidates.len() + excluded.len(),
+        1,
+        "listed exactly once: {body}"
+    );
+    excluded.first().map(|e| e["reasons"].clone())
+}
+
+#[tokio::test]
+async fn a_registry_change_on_one_instance_or_by_hand_is_seen_by_the_next_matches_on_another() {
+    let first = spawn_app().await;
+    let second = first.another_instance().await;
+    let court = first.create_court("REG-1").await;
+    let (_, clerk) = first.clerk_of(court).await;
+    let (m, m_token) = mediator(&first, "R-ONE", json!({"court_ids": [court]})).await;
+    let case = id(&refer(&first, &clerk, case_body(court, "2-4000/2026")).await);
+    // The second instance reads (and keeps) the registry first.
+    assert_eq!(exclusion(&second, &clerk, case, m).await, None);
+
+    // A declared conflict, on the first instance.
+    let resp = first
+        .post(
+            &format!("/api/v1/mediators/{m}/conflicts"),
+            Some(&m_token),
+            json!({"party_name": "  serik NURLANOV "}),
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::CREATED);
+    assert_eq!(
+        exclusion(&second, &clerk, case, m).await,
+        Some(json!(["conflict_of_interest"]))
+    );
+
+    // Registry fields and lists, changed by an admin on the first instance.
+    let resp = first
+        .patch(
+            &format!("/api/v1/mediators/{m}"),
+            Some(&first.admin_token),
+            json!({"specialties": ["labour"], "languages": ["ru"]}),
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert_eq!(
+        exclusion(&second, &clerk, case, m).await,
+        Some(json!(["specialty", "language", "conflict_of_interest"]))
+    );
+
+    // A fix made by hand in the database, past every service.
+    entity::mediators::Entity::update_many()
+        .col_expr(
+            entity::mediators::Column::Status,
+            sea_orm::sea_query::Expr::value("suspended"),
+        )
+        .filter(entity::mediators::Column::Id.eq(m))
+        .exec(&first.db)
+        .await
+        .expect("suspend by hand");
+    entity::conflicts::Entity::delete_many()
+        .filter(entity::conflicts::Column::MediatorId.eq(m))
+        .exec(&first.db)
+        .await
+        .expect("drop the conflict by hand");
+    assert_eq!(
+        exclusion(&second, &clerk, case, m).await,
+        Some(json!(["inactive", "specialty", "language"]))
+    );
+    assert_eq!(
+        exclusion(&first, &clerk, case, m).await,
+        Some(json!(["inactive", "specialty", "language"]))
+    );
+}
+
+/// The caseload kept by the database for `mediator`, and the same counted
+/// from the assignments.
+async fn caseload(app: &TestApp, mediator: Uuid) -> (i32, usize) {
+    let kept = entity::mediator_caseloads::Entity::find_by_id(mediator)
+        .one(&app.db)
+        .await
+        .expect("caseload")
+        .map_or(0, |c| c.active_cases);
+    let assignments = entity::assignments::Entity::find()
+        .filter(entity::assignments::Column::MediatorId.eq(mediator))
+        .filter(entity::assignments::Column::Status.is_in(["proposed", "accepted"]))
+        .all(&app.db)
+        .await
+        .expect("assignments");
+    let mut counted = 0;
+    for a in assignments {
+        let case = entity::cases::Entity::find_by_id(a.case_id)
+            .one(&app.db)
+            .await
+            .expect("case")
+            .expect("a case");
+        if [
+            "mediator_proposed",
+            "mediator_accepted",
+            "scheduled",
+            "outcome_recorded",
+            "returned",
+        ]
+        .contains(&case.status.as_str())
+        {
+            counted += 1;
+        }
+    }
+    (kept, counted)
+}
+
+async fn propose(app: &TestApp, clerk: &str, case: Uuid, mediator: Uuid) {
+    let resp = app
+        .post(
+            &format!("/api/v1/cases/{case}/assignment"),
+            Some(clerk),
+            json!({"mediator_id": mediator}),
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::OK, "proposal");
+}
+
+#[tokio::test]
+async fn capacity_follows_proposals_declines_and_withdrawals_on_every_instance() {
+    let first = spawn_app().await;
+    let second = first.another_instance().await;
+    let court = first.create_court("CAP-1").await;
+    let (_, clerk) = first.clerk_of(court).await;
+    let (m, m_token) = mediator(
+        &first,
+        "C-ONE",
+        json!({"court_ids": [court], "max_active_cases": 1}),
+    )
+    .await;
+    let (other, _) = mediator(
+        &first,
+        "C-OTHER",
+        json!({"court_ids": [court], "max_active_cases": 1}),
+    )
+    .await;
+    let taken = id(&refer(&first, &clerk, case_body(court, "2-4100/2026")).await);
+    let asked = id(&refer(&first, &clerk, case_body(court, "2-4101/2026")).await);
+    assert_eq!(exclusion(&second, &clerk, asked, m).await, None);
+    assert_eq!(caseload(&first, m).await, (0, 0));
+
+    // Proposed on one case: at the maximum, on both instances.
+    propose(&first, &clerk, taken, m).await;
+    assert_eq!(caseload(&first, m).await, (1, 1));
+    assert_eq!(
+        exclusion(&second, &clerk, asked, m).await,
+        Some(json!(["capacity"]))
+    );
+    // Also listed among other reasons where the mediator fails others.
+    let resp = first
+        .patch(
+            &format!("/api/v1/mediators/{m}"),
+            Some(&first.admin_token),
+            json!({"languages": ["kk"]}),
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert_eq!(
+        exclusion(&second, &clerk, asked, m).await,
+        Some(json!(["language", "capacity"]))
+    );
+    let resp = first
+        .patch(
+            &format!("/api/v1/mediators/{m}"),
+            Some(&first.admin_token),
+            json!({"languages": ["kk", "ru"]}),
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::OK);
+
+    // Declined: free again.
+    let resp = first
+        .post(
+            &format!("/api/v1/cases/{taken}/assignment/decline"),
+            Some(&m_token),
+            json!({"reason": "I know the respondent's family"}),
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert_eq!(caseload(&first, m).await, (0, 0));
+    assert_eq!(exclusion(&second, &clerk, asked, m).await, None);
+
+    // Proposed again, then the case withdrawn: free again.
+    propose(&first, &clerk, taken, other).await;
+    assert_eq!(caseload(&first, other).await, (1, 1));
+    assert_eq!(
+        exclusion(&second, &clerk, asked, other).await,
+        Some(json!(["capacity"]))
+    );
+    let resp = first
+        .post(
+            &format!("/api/v1/cases/{taken}/withdraw"),
+            Some(&clerk),
+            json!({"reason": "The parties settled on their own"}),
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert_eq!(caseload(&first, other).await, (0, 0));
+    assert_eq!(exclusion(&second, &clerk, asked, other).await, None);
+}
+
 #[tokio::test]
 async fn an_ineligible_mediator_is_refused_and_the_proposal_runs_its_course() {
     let app = spawn_app().await;

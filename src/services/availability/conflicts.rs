@@ -34,8 +34,9 @@ impl From<entity::conflicts::Model> for Conflict {
     }
 }
 
-/// Declares a conflict of interest. Matching reads conflicts afresh on
-/// every request, so the calendar version is not touched.
+/// Declares a conflict of interest. It is no part of the calendar, so the
+/// calendar version is not touched; the registry version matching checks is
+/// raised by the database itself (a trigger on `conflicts`).
 pub async fn add(
     db: &DatabaseConnection,
     actor: &Caller,
