@@ -57,13 +57,13 @@ pub async fn connect(settings: &Settings) -> anyhow::Result<DatabaseConnection> 
                 .busy_timeout(Duration::from_secs(10))
         });
     } else {
-        // A connection is tested (one round trip) before it is handed out
-        // only when it has been idle for a second: under load every
-        // statement would otherwise cost two round trips, and sqlx tests
-        // each connection again when it comes back to the pool, so one
-        // that failed mid-request is closed then. One idle longer (the
-        // server restarted meanwhile, a proxy cut it) is tested first.
-        options.test_before_acquire_if_idle_for(Duration::from_secs(1));
+        // Every connection is tested (one round trip) before it is handed
+        // out, sqlx's default: a connection the server or a proxy closed
+        // meanwhile is replaced before a request uses it, instead of
+        // failing that request. Testing only connections idle for a while
+        // saves the round trip under load but fails one request per stale
+        // connection after a database restart (tests/api/faults.rs).
+        options.test_before_acquire(true);
     }
     let db = Database::connect(options)
         .await
